@@ -1,0 +1,355 @@
+"""Field-by-field validation of tool arguments that reports every problem at once, in plain words.
+
+pydantic stops a model's cross-field validators as soon as one field fails, and its messages carry
+URLs and `input_value` dumps. Here every field (and every item of a list of sub-models) is validated
+on its own against the same pydantic types that publish the JSON schema, so one bad field never hides
+another, and the cross-field rules can still run on everything that did parse. The result is a
+`Parsed` model built only from validated values, plus the list of `Problem`s and the set of paths
+that were invalid (so cross-field rules can skip what is already reported).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import core_schema
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the arguments: where, what, and how to fix it."""
+
+    path: str
+    problem: str
+    fix: str
+
+    def render(self) -> str:
+        return f"{self.path}: {self.problem} Fix: {self.fix}"
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """`("extra_params", "multi_prompt", 1, "duration")` → `extra_params.multi_prompt[1].duration`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "(arguments)"
+
+
+@dataclass
+class Parsed(Generic[M]):
+    """What field-by-field validation produced: a model of the valid values and the problems."""
+
+    value: M | None
+    problems: list[Problem] = field(default_factory=list)
+    invalid: set[Loc] = field(default_factory=set)
+
+    def is_invalid(self, *loc: str | int) -> bool:
+        """True when the field at `loc`, or anything inside it, failed validation."""
+        return any(bad[: len(loc)] == loc for bad in self.invalid)
+
+
+class ArgumentsSchema(GenerateJsonSchema):
+    """JSON schema for LLM-facing arguments: optional fields are simply not required (no `anyOf` with
+    `null`), and property titles are dropped, since they repeat the name and cost tokens."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> dict[str, Any]:
+        return self.generate_inner(schema["schema"])
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def arguments_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The published inputSchema of a tool whose arguments are `model`."""
+    schema = model.model_json_schema(schema_generator=ArgumentsSchema)
+    schema.pop("title", None)
+    return schema
+
+
+class InvalidArguments(Exception):
+    """The arguments break one or more rules; the call did nothing."""
+
+    def __init__(self, problems: list[Problem], headline: str = "Nothing was done.") -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        lines = [f"{headline} {count} to fix:"]
+        lines += [f"{n}. {p.render()}" for n, p in enumerate(problems, start=1)]
+        super().__init__("\n".join(lines))
+
+
+def check_arguments(model: type[M], raw: Any) -> M:
+    """Validate a tool's raw arguments with no cross-field rules; raise `InvalidArguments` with all problems."""
+    parsed = parse_partially(model, raw)
+    if parsed.problems or parsed.value is None:
+        raise InvalidArguments(parsed.problems)
+    return parsed.value
+
+
+# ---------------------------------------------------------------------------------------------------
+# How each field of a model is validated, worked out once per model.
+
+
+@dataclass(frozen=True)
+class _FieldPlan:
+    name: str
+    key: str
+    required: bool
+    submodel: type[BaseModel] | None  # the field is (optionally) one sub-model
+    item_model: type[BaseModel] | None  # the field is a list of sub-models
+    adapter: TypeAdapter[Any]  # the whole field (leaf) or the list's own constraints
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _as_model(annotation: Any) -> type[BaseModel] | None:
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+@cache
+def _plan(model: type[BaseModel]) -> tuple[_FieldPlan, ...]:
+    plans = []
+    for name, info in model.model_fields.items():
+        inner = _unwrap_optional(info.annotation)
+        submodel = _as_model(inner)
+        item_model = _as_model(get_args(inner)[0]) if get_origin(inner) is list and get_args(inner) else None
+        annotation = list[Any] | None if item_model is not None else info.annotation
+        adapter: TypeAdapter[Any] = TypeAdapter(
+            Annotated[annotation, *info.metadata] if info.metadata else annotation
+        )
+        plans.append(_FieldPlan(name, info.alias or name, info.is_required(), submodel, item_model, adapter))
+    return tuple(plans)
+
+
+@cache
+def _field_index(model: type[BaseModel]) -> dict[str, str]:
+    """Every field name in `model`'s tree → its dotted path, to point a misplaced key to its place."""
+    index: dict[str, str] = {}
+
+    def walk(m: type[BaseModel], prefix: str) -> None:
+        for plan in _plan(m):
+            path = f"{prefix}.{plan.key}" if prefix else plan.key
+            index.setdefault(plan.key, path)
+            if nested := plan.submodel or plan.item_model:
+                walk(nested, path + ("[i]" if plan.item_model else ""))
+
+    walk(model, "")
+    return index
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation
+
+
+def parse_partially(model: type[M], data: Any, *, root: type[BaseModel] | None = None) -> Parsed[M]:
+    """Validate `data` against `model` field by field; see the module docstring."""
+    result: Parsed[M] = Parsed(value=None)
+    result.value = _parse_model(model, data, (), result, root or model)
+    return result
+
+
+def _parse_model(model: type[M], data: Any, loc: Loc, out: Parsed[Any], root: type[BaseModel]) -> M | None:
+    data = _maybe_json(data, dict)
+    if not isinstance(data, dict):
+        out.invalid.add(loc)
+        out.problems.append(
+            Problem(
+                format_path(loc),
+                f"must be a JSON object, not {_kind(data)}.",
+                "send an object with the fields described in the tool's schema.",
+            )
+        )
+        return None
+    plans = _plan(model)
+    known = {p.key for p in plans}
+    for key in data:
+        if key not in known:
+            out.invalid.add((*loc, key))
+            out.problems.append(_unknown_field(key, loc, sorted(known), root))
+    values: dict[str, Any] = {}
+    fields_set: set[str] = set()
+    for plan in plans:
+        here = (*loc, plan.key)
+        if plan.key not in data:
+            if plan.required:
+                out.invalid.add(here)
+                out.problems.append(
+                    Problem(
+                        format_path(here),
+                        "is required but missing.",
+                        f"add `{plan.key}` ({_describe(model, plan.name)}).",
+                    )
+                )
+                values[plan.name] = None
+            continue
+        raw = data[plan.key]
+        fields_set.add(plan.name)
+        if raw is None and not plan.required:
+            values[plan.name] = None  # an explicit null means "not set"
+        elif plan.submodel is not None:
+            values[plan.name] = _parse_model(plan.submodel, raw, here, out, root)
+        elif plan.item_model is not None:
+            values[plan.name] = _parse_list(plan, raw, here, out, root)
+        else:
+            values[plan.name] = _validate_leaf(plan.adapter, raw, here, out)
+    return model.model_construct(_fields_set=fields_set, **values)
+
+
+def _parse_list(
+    plan: _FieldPlan, raw: Any, loc: Loc, out: Parsed[Any], root: type[BaseModel]
+) -> list[Any] | None:
+    raw = _maybe_json(raw, list)
+    if _validate_leaf(plan.adapter, raw, loc, out) is None:
+        return None
+    assert plan.item_model is not None
+    return [_parse_model(plan.item_model, item, (*loc, i), out, root) for i, item in enumerate(raw)]
+
+
+def _validate_leaf(adapter: TypeAdapter[Any], raw: Any, loc: Loc, out: Parsed[Any]) -> Any:
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        out.invalid.add(loc)
+        out.problems.extend(explain(err, loc) for err in exc.errors(include_url=False))
+        return None
+
+
+def _maybe_json(raw: Any, want: type) -> Any:
+    """Some clients send nested objects and arrays as JSON text; accept that."""
+    if isinstance(raw, str) and raw.lstrip()[:1] in ("{", "["):
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return raw
+        return parsed if isinstance(parsed, want) else raw
+    return raw
+
+
+def _describe(model: type[BaseModel], name: str) -> str:
+    description = model.model_fields[name].description or "see the tool's schema"
+    return description.split(". ")[0].rstrip(".")
+
+
+def _unknown_field(key: str, loc: Loc, allowed: list[str], root: type[BaseModel]) -> Problem:
+    path = format_path((*loc, key))
+    elsewhere = _field_index(root).get(key)
+    if elsewhere is not None:
+        fix = f"move it to `{elsewhere}`."
+    elif close := difflib.get_close_matches(key, allowed, n=1):
+        fix = f"did you mean `{close[0]}`? Allowed here: {', '.join(allowed)}."
+    else:
+        fix = f"remove it. Allowed here: {', '.join(allowed)}."
+    return Problem(
+        path, "is not a field imini accepts here (unknown fields are refused rather than dropped).", fix
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# pydantic error → plain words
+
+
+def _kind(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "an array"
+        case dict():
+            return "an object"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _choices(expected: str) -> str:
+    return expected.replace("'", "")
+
+
+def explain(err: Any, prefix: Loc = ()) -> Problem:
+    """Turn one pydantic error dict into a `Problem` (no URLs, no `input_value` dumps)."""
+    loc = (*prefix, *err["loc"])
+    path = format_path(loc)
+    kind: str = err["type"]
+    ctx: dict[str, Any] = err.get("ctx") or {}
+    value = err.get("input")
+    got = f" (got {_show(value)})" if not isinstance(value, dict | list) else ""
+    limit = ctx.get("ge", ctx.get("le", ctx.get("gt", ctx.get("lt"))))
+    simple: dict[str, tuple[str, str]] = {
+        "missing": ("is required but missing.", "add it."),
+        "extra_forbidden": ("is not an accepted field.", "remove it."),
+        "bool_type": (f"must be true or false{got}.", "send a JSON boolean."),
+        "bool_parsing": (f"must be true or false{got}.", "send a JSON boolean."),
+        "int_type": (f"must be a whole number{got}.", "send an integer such as 5."),
+        "int_parsing": (f"must be a whole number{got}.", "send an integer such as 5."),
+        "int_from_float": (f"must be a whole number, not a fraction{got}.", "round it to a whole number."),
+        "float_type": (f"must be a number{got}.", "send a JSON number."),
+        "float_parsing": (f"must be a number{got}.", "send a JSON number."),
+        "string_type": (f"must be a string{got}.", "send text in double quotes."),
+        "list_type": (f"must be an array{got}.", "send a JSON array."),
+        "dict_type": (f"must be an object{got}.", "send a JSON object."),
+        "model_type": (f"must be an object{got}.", "send a JSON object."),
+        "model_attributes_type": (f"must be an object{got}.", "send a JSON object."),
+        "literal_error": (
+            f"must be one of {_choices(str(ctx.get('expected', '')))}{got}.",
+            f"use one of {_choices(str(ctx.get('expected', '')))}, spelled exactly.",
+        ),
+        "greater_than_equal": (f"must be at least {limit}{got}.", f"use a value ≥ {limit}."),
+        "less_than_equal": (f"must be at most {limit}{got}.", f"use a value ≤ {limit}."),
+        "greater_than": (f"must be more than {limit}{got}.", f"use a value > {limit}."),
+        "less_than": (f"must be less than {limit}{got}.", f"use a value < {limit}."),
+    }
+    if kind in simple:
+        problem, fix = simple[kind]
+        return Problem(path, problem, fix)
+    if kind == "string_too_long":
+        size = len(value) if isinstance(value, str) else "?"
+        return Problem(
+            path,
+            f"is {size} characters long; the limit is {ctx.get('max_length')}.",
+            f"shorten it to at most {ctx.get('max_length')} characters.",
+        )
+    if kind == "string_too_short":
+        return Problem(path, "must not be empty.", "give it some text.")
+    if kind == "too_long":
+        return Problem(
+            path,
+            f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed.",
+            f"remove items until at most {ctx.get('max_length')} remain.",
+        )
+    if kind == "too_short":
+        return Problem(
+            path,
+            f"has {ctx.get('actual_length')} items; at least {ctx.get('min_length')} are needed.",
+            f"add items until there are at least {ctx.get('min_length')}.",
+        )
+    if kind == "value_error":
+        message, _, fix = str(ctx.get("error", err["msg"])).partition(" Fix: ")
+        return Problem(
+            path, message.rstrip(".") + ".", fix or "see the field's description in the tool schema."
+        )
+    return Problem(path, f"{err['msg']}{got}.", "see the field's description in the tool schema.")
