@@ -43,7 +43,10 @@ class IminiError(Exception):
         self.status = status
         self.request_id = request_id
         self.next_step = next_step or self.default_next_step
-        super().__init__(self.render())
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.render()  # rendered late: callers may add to next_step (e.g. the journal entry)
 
     def render(self) -> str:
         facts = [

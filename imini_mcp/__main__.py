@@ -1,0 +1,3 @@
+from imini_mcp.cli import main
+
+main()

@@ -1,0 +1,295 @@
+"""`build_server(settings)`: the MCP server — lifespan resources, three tools, one resource, error mapping.
+
+Tools are thin: validate (every problem at once), call `VideoService`, return a result model plus
+short text. Every expected failure becomes a `ToolError` with a next step in `tool_errors()`; nothing
+else should ever reach the client as a bare "Error executing tool".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import anyio
+import httpx
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+
+from imini_mcp import __version__
+from imini_mcp.client import IminiClient, RetryPolicy
+from imini_mcp.errors import IminiError
+from imini_mcp.journal import Journal
+from imini_mcp.models import GenerateVideoArguments, check_generate_arguments
+from imini_mcp.polling import Clock, PollSchedule, TaskFollower
+from imini_mcp.results import (
+    GenerateVideoResult,
+    TaskList,
+    TaskView,
+    render_generate,
+    render_task,
+    render_task_list,
+)
+from imini_mcp.service import Account, VideoService, WaitLimits, summarize
+from imini_mcp.settings import Settings
+from imini_mcp.task_arguments import GetTaskArguments, ListTasksArguments
+from imini_mcp.tooling import self_validating_tool
+from imini_mcp.validation import InvalidArguments, check_arguments
+
+log = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+Generate videos with imini's kling/kling-v3 model. Workflow: (1) compose the request with generate_video and
+dry_run true: it checks every rule, shows the exact body and the estimated credits, and costs nothing;
+(2) submit with dry_run false (this spends credits); (3) follow the task with get_task (wait_seconds to
+wait with progress) until status is succeeded, then give the user the video URL. Every submitted task is
+kept in a local journal: list_tasks finds them again after a timeout or restart. Never resubmit just
+because a call timed out: check get_task / list_tasks first, or pass the same idempotency_key."""
+
+
+@dataclass
+class AppState:
+    """Process-wide resources, created once in the lifespan."""
+
+    settings: Settings
+    service: VideoService
+    account: Account  # stdio: one user, the configured key
+    base_url: str
+
+
+def _app_state(ctx: Context) -> AppState:
+    return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
+
+
+@contextmanager
+def tool_errors() -> Iterator[None]:
+    """The one place where expected failures become MCP tool errors with their next step."""
+    try:
+        yield
+    except InvalidArguments as exc:
+        raise ToolError(str(exc)) from exc
+    except IminiError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def _progress(ctx: Context) -> Any:
+    async def report(elapsed: float, message: str) -> None:
+        await ctx.report_progress(round(elapsed, 1), None, message)
+
+    return report
+
+
+def _result(model: Any, text: str) -> CallToolResult:
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tools
+
+
+async def generate_video(
+    arguments: dict[str, Any], ctx: Context
+) -> Annotated[CallToolResult, GenerateVideoResult]:
+    """Create a video with imini's kling/kling-v3 model (text-to-video, image-to-video, first/last frame, up to
+    4 reference images, or a multi-shot storyboard of 1–6 shots).
+
+    The arguments are imini's request body, field for field. Every rule is checked before anything is sent;
+    a rejected call lists every problem with its field and fix and costs nothing. Use dry_run true first to see
+    the exact body and the estimated credits. A real call SPENDS CREDITS: it submits once and returns the task
+    (waiting up to wait_seconds for it, with progress). A typical video takes 1–3 minutes; if the call returns
+    before the video is done, follow it with get_task — never resubmit just because of a timeout.
+
+    Storyboard example: {"duration": 8, "extra_params": {"multi_shot": true, "shot_type": "customize",
+    "multi_prompt": [{"prompt": "…", "duration": "2"}, {"prompt": "…", "duration": "3"},
+    {"prompt": "…", "duration": "3"}]}} — the shot durations must add up to duration (3–15 s).
+    """
+    state = _app_state(ctx)
+    with tool_errors():
+        args = check_generate_arguments(arguments)
+        result = await state.service.generate(args, state.account, progress=_progress(ctx))
+    return _result(result, render_generate(result))
+
+
+async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskView]:
+    """Check a video task: its status (queued, processing, succeeded, failed), the video and cover URLs once it
+    succeeded, or imini's error once it failed. With wait_seconds it waits (with progress updates) until the
+    task finishes or the time is up; either way the answer says what to do next. Costs no credits."""
+    state = _app_state(ctx)
+    with tool_errors():
+        args = check_arguments(GetTaskArguments, arguments)
+        view = await state.service.get_task(
+            args.task_id, state.account, wait_seconds=args.wait_seconds, progress=_progress(ctx)
+        )
+    return _result(view, render_task(view))
+
+
+async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskList]:
+    """List the video tasks this server has submitted (kept in a local journal, so they survive timeouts and
+    restarts), newest first, with status, what was asked for, and result URLs. Use it to find a task id again,
+    or to see submits whose outcome is unknown before resubmitting. Costs nothing."""
+    state = _app_state(ctx)
+    with tool_errors():
+        args = check_arguments(ListTasksArguments, arguments)
+        listing = await state.service.list_tasks(
+            state.account, status=args.status, since=args.since, limit=args.limit
+        )  # type: ignore[arg-type]
+    return _result(listing, render_task_list(listing))
+
+
+TOOLS = [
+    self_validating_tool(
+        generate_video,
+        arguments_model=GenerateVideoArguments,
+        title="Generate a video (kling-v3)",
+        annotations=ToolAnnotations(
+            title="Generate a video (kling-v3)",
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=False,
+            open_world_hint=True,
+        ),
+    ),
+    self_validating_tool(
+        get_task,
+        arguments_model=GetTaskArguments,
+        title="Check a video task",
+        annotations=ToolAnnotations(
+            title="Check a video task",
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=True,
+        ),
+    ),
+    self_validating_tool(
+        list_tasks,
+        arguments_model=ListTasksArguments,
+        title="List video tasks",
+        annotations=ToolAnnotations(
+            title="List video tasks",
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=False,
+        ),
+    ),
+]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Server
+
+
+def build_server(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    schedule: PollSchedule | None = None,
+    retry: RetryPolicy | None = None,
+) -> MCPServer:
+    """The imini-mcp server for `settings`. `clock`, `schedule` and `retry` exist for tests and benchmarks."""
+
+    @asynccontextmanager
+    async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
+        async with AsyncExitStack() as stack:
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+                    follow_redirects=False,
+                    headers={"User-Agent": f"imini-mcp/{__version__}"},
+                )
+            )
+            base_url, api_key = settings.base_url, settings.api_key_value()
+            if settings.simulate:
+                base_url, api_key = await _start_simulator(stack, settings, clock)
+            journal = Journal(settings.journal_path)
+            stack.callback(journal.close)
+            _recover_interrupted_submits(journal, settings)
+            tg = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(tg.cancel_scope.cancel)  # poll loops end with the server
+            follower = TaskFollower(tg, schedule=schedule, clock=clock)
+            service = VideoService(
+                journal=journal,
+                follower=follower,
+                limits=WaitLimits(settings.default_wait_seconds, settings.max_wait_seconds),
+            )
+            client = IminiClient(http, base_url=base_url, api_key=api_key, policy=retry)
+            log.info(
+                "imini-mcp %s ready: %s, journal %s",
+                __version__,
+                "SIMULATED backend" if settings.simulate else base_url,
+                settings.journal_path,
+            )
+            yield AppState(
+                settings=settings,
+                service=service,
+                account=Account(owner="", client=client),
+                base_url=base_url,
+            )
+
+    mcp = MCPServer(
+        name="imini-mcp",
+        title="imini video (kling-v3)",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        website_url="https://docs.imini.ai/en/api-reference/videos/kling-v3",
+        tools=TOOLS,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+
+    @mcp.resource(
+        "imini://tasks/{task_id}",
+        name="task",
+        title="Journalled video task",
+        description="A video task as recorded in the local journal (JSON).",
+        mime_type="application/json",
+    )
+    async def task_resource(task_id: str, ctx: Context) -> str:
+        state = _app_state(ctx)
+        record = await state.service.task_record(state.account.owner, task_id)
+        if record is None:
+            raise ResourceNotFoundError(f"No journalled task {task_id!r}")
+        return json.dumps(summarize(record).model_dump(mode="json"), indent=2)
+
+    return mcp
+
+
+async def _start_simulator(stack: AsyncExitStack, settings: Settings, clock: Clock | None) -> tuple[str, str]:
+    from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator  # only in --simulate
+
+    total = settings.simulate_seconds
+    sim_clock = clock.now if clock is not None else time.monotonic
+    sim = Simulator(
+        SimulatorConfig(
+            api_key="simulated-key",
+            queued_seconds=total * 0.2,
+            processing_seconds=total * 0.8,
+            clock=sim_clock,
+        )
+    )
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # its start/stop lines would look like ours
+    base_url = await stack.enter_async_context(serve_simulator(sim))
+    log.warning("SIMULATED imini at %s: no credits are used and the videos are samples", base_url)
+    return base_url, "simulated-key"
+
+
+def _recover_interrupted_submits(journal: Journal, settings: Settings) -> None:
+    """A 'submitting' row left by a crash may have created a task: say so instead of leaving it in limbo."""
+    horizon = time.time() - (
+        settings.read_timeout * 3 + 60
+    )  # older than any submit still in flight elsewhere
+    for record in journal.stale_submitting(horizon):
+        journal.mark_outcome_unknown(
+            record.journal_id,
+            code="INTERRUPTED",
+            message="the server stopped while submitting; a task may exist at imini",
+        )
+        log.warning("journal #%d: submit interrupted by a crash, outcome unknown", record.journal_id)

@@ -1,0 +1,370 @@
+"""The flow behind the tools, with no MCP in it: dry run | journal → submit → journal → wait → result.
+
+Invariants: nothing is sent for an invalid request or a dry run; the intent is journalled before the
+submit and the task id right after it (shielded from cancellation, so an accepted task is never lost);
+a submit is never repeated for the same idempotency key; every status any poll sees is journalled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+
+from imini_mcp.client import IminiClient
+from imini_mcp.errors import IminiError, RequestRejected, SubmitOutcomeUnknown, TaskNotFound
+from imini_mcp.journal import IdempotencyConflict, Journal, TaskRecord
+from imini_mcp.models import GenerateVideoArguments, request_notes
+from imini_mcp.polling import TaskFollower, WaitState
+from imini_mcp.pricing import estimate_cost
+from imini_mcp.results import (
+    GenerateVideoResult,
+    TaskFailure,
+    TaskList,
+    TaskSnapshot,
+    TaskSummary,
+    TaskView,
+    Video,
+    next_step_for,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Progress = Callable[[float, str], Awaitable[None]]
+DUPLICATE_WINDOW = 600.0  # seconds: an identical body submitted within this window is pointed out
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whose request this is: the journal partition and the imini client holding that user's key."""
+
+    owner: str
+    client: IminiClient
+
+
+@dataclass(frozen=True)
+class WaitLimits:
+    default_seconds: float = 45.0
+    max_seconds: float = 240.0
+
+    def clamp(self, wanted: float | None) -> float:
+        return max(0.0, min(self.default_seconds if wanted is None else wanted, self.max_seconds))
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class VideoService:
+    def __init__(self, *, journal: Journal, follower: TaskFollower, limits: WaitLimits | None = None) -> None:
+        self.journal = journal
+        self.follower = follower
+        self.limits = limits or WaitLimits()
+
+    async def _journal(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        # SQLite calls block; keep them off the event loop.
+        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+
+    # -- generate_video ---------------------------------------------------------------------------
+
+    async def generate(
+        self, args: GenerateVideoArguments, account: Account, *, progress: Progress | None = None
+    ) -> GenerateVideoResult:
+        body = args.to_body()
+        cost = estimate_cost(args)
+        notes = request_notes(args)
+        if args.dry_run:
+            return GenerateVideoResult(
+                submitted=False,
+                request_body=body,
+                estimated_cost=cost,
+                notes=notes,
+                next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
+                f"submit it (about {cost.credits} credits).",
+            )
+        account.client.require_key()
+        digest = request_hash(body)
+        earlier = await self._journal(
+            self.journal.recent_same_request, account.owner, digest, since=time.time() - DUPLICATE_WINDOW
+        )
+        try:
+            record, fresh = await self._journal(
+                self.journal.begin_submit,
+                owner=account.owner,
+                model=args.model,
+                body=body,
+                request_hash=digest,
+                idempotency_key=args.idempotency_key,
+            )
+        except IdempotencyConflict as exc:
+            raise RequestRejected(
+                f"idempotency_key {args.idempotency_key!r} was already used for a different request "
+                f"(task {exc.existing.task_id or 'with unknown outcome'})",
+                next_step="Use a new idempotency_key for a new video, or resend exactly the earlier arguments.",
+            ) from exc
+        if not fresh:
+            return await self._replay(record, args, account, cost, notes, progress)
+        if earlier:
+            ids = ", ".join(r.task_id or f"journal #{r.journal_id}" for r in earlier[:3])
+            notes.append(
+                f"An identical request was submitted in the last {DUPLICATE_WINDOW / 60:g} minutes ({ids}); "
+                "this is a new, separately billed video. Pass idempotency_key to make resubmits safe."
+            )
+        record = await self._submit(record, body, account)
+        view = self._view(record)
+        wait = self.limits.clamp(args.wait_seconds)
+        if wait > 0:
+            view = await self._wait(record, account, wait, progress)
+        return GenerateVideoResult(
+            submitted=True,
+            request_body=body,
+            estimated_cost=cost,
+            notes=notes,
+            task=view,
+            next_step=view.next_step,
+        )
+
+    async def _submit(self, record: TaskRecord, body: dict[str, Any], account: Account) -> TaskRecord:
+        # Shielded: once the POST may be on its way, a cancelled call must still journal the outcome.
+        with anyio.CancelScope(shield=True):
+            try:
+                receipt = await account.client.submit(body)
+            except SubmitOutcomeUnknown as exc:
+                await self._journal(
+                    self.journal.mark_outcome_unknown,
+                    record.journal_id,
+                    code=exc.code or "OUTCOME_UNKNOWN",
+                    message=exc.message,
+                )
+                exc.next_step += f" It is recorded as journal entry #{record.journal_id}; see list_tasks."
+                raise
+            except IminiError as exc:
+                await self._journal(
+                    self.journal.mark_rejected,
+                    record.journal_id,
+                    code=exc.code or type(exc).__name__,
+                    message=exc.message,
+                    status=exc.status,
+                    request_id=exc.request_id,
+                )
+                raise
+            except BaseException:
+                await self._journal(
+                    self.journal.mark_outcome_unknown,
+                    record.journal_id,
+                    code="INTERRUPTED",
+                    message="the server stopped during the submit",
+                )
+                raise
+            return await self._journal(
+                self.journal.mark_accepted,
+                record.journal_id,
+                task_id=receipt.task_id,
+                request_id=receipt.request_id,
+                created_at=receipt.created_at,
+                model=receipt.model,
+            )
+
+    async def _replay(
+        self,
+        record: TaskRecord,
+        args: GenerateVideoArguments,
+        account: Account,
+        cost: Any,
+        notes: list[str],
+        progress: Progress | None,
+    ) -> GenerateVideoResult:
+        """Same idempotency key, same body: report the first submit instead of submitting again."""
+        if record.task_id is None:
+            raise SubmitOutcomeUnknown(
+                f"A submit with idempotency_key {args.idempotency_key!r} is {record.state.replace('_', ' ')} "
+                f"(journal #{record.journal_id}); nothing was submitted again",
+                next_step="Wait and check list_tasks; use a new idempotency_key only if you accept a possible "
+                "second charge.",
+            )
+        notes.append(
+            f"idempotency_key {args.idempotency_key!r} was used before: this is the earlier task "
+            f"{record.task_id}; nothing new was submitted or billed."
+        )
+        view = self._view(record)
+        wait = self.limits.clamp(args.wait_seconds)
+        if wait > 0 and not view.is_terminal:
+            view = await self._wait(record, account, wait, progress)
+        return GenerateVideoResult(
+            submitted=True,
+            replayed=True,
+            request_body=record.body,
+            estimated_cost=cost,
+            notes=notes,
+            task=view,
+            next_step=view.next_step,
+        )
+
+    # -- get_task ---------------------------------------------------------------------------------
+
+    async def get_task(
+        self,
+        task_id: str,
+        account: Account,
+        *,
+        wait_seconds: float | None = None,
+        progress: Progress | None = None,
+    ) -> TaskView:
+        record = await self._journal(self.journal.get, account.owner, task_id)
+        if record is not None and record.status in ("succeeded", "failed"):
+            return self._view(record)  # final: the journal has everything, even after imini forgets the task
+        wait = self.limits.clamp(wait_seconds)
+        if record is not None and wait > 0:
+            return await self._wait(record, account, wait, progress)
+        snapshot = await account.client.get_task(task_id)
+        stored = await self._record_snapshot(account.owner, snapshot)
+        return self._view(stored) if stored else TaskView.from_snapshot(snapshot)
+
+    async def _record_snapshot(self, owner: str, snapshot: TaskSnapshot) -> TaskRecord | None:
+        return await self._journal(
+            self.journal.update_status,
+            owner,
+            snapshot.task_id,
+            status=snapshot.status,
+            completed_at=snapshot.completed_at,
+            videos=[v.model_dump() for v in snapshot.videos],
+            error=snapshot.error.model_dump() if snapshot.error else None,
+            request_id=snapshot.request_id,
+        )
+
+    async def _wait(
+        self, record: TaskRecord, account: Account, seconds: float, progress: Progress | None
+    ) -> TaskView:
+        assert record.task_id is not None
+        task_id = record.task_id
+        age = max(0.0, time.time() - record.submitted_at)
+
+        async def tick(state: WaitState) -> None:
+            if progress is not None:
+                await progress(state.elapsed, _progress_message(state, record, age + state.elapsed))
+
+        async def store(snapshot: TaskSnapshot) -> None:
+            await self._record_snapshot(account.owner, snapshot)
+
+        try:
+            state = await self.follower.wait(
+                account.owner,
+                task_id,
+                seconds=seconds,
+                poll=partial(account.client.get_task, task_id),
+                record=store,
+                on_tick=tick,
+                age=age,
+            )
+        except TaskNotFound as exc:
+            exc.next_step = (
+                f"imini no longer knows task {task_id} (expired or never existed). The journal keeps "
+                "what was last seen; submit a new generation if you still need the video."
+            )
+            raise
+        latest = await self._journal(self.journal.get, account.owner, task_id) or record
+        view = self._view(latest)
+        if not view.is_terminal:
+            view.next_step = (
+                f"Still {view.status} after waiting {state.elapsed:.0f} s; the task keeps running at "
+                f'imini. Call get_task with {{"task_id": "{task_id}", "wait_seconds": '
+                f"{self.limits.clamp(None):g}}} to keep waiting."
+            )
+            if state.last_error is not None:
+                view.next_step += f" (Last check failed: {state.last_error.message}; will retry.)"
+        return view
+
+    # -- list_tasks -------------------------------------------------------------------------------
+
+    async def list_tasks(
+        self, account: Account, *, status: str | None, since: datetime | None, limit: int
+    ) -> TaskList:
+        rows = await self._journal(
+            self.journal.list_tasks,
+            account.owner,
+            status=status,
+            since=since.timestamp() if since else None,
+            limit=limit,
+        )
+        total = await self._journal(self.journal.count, account.owner)
+        summaries = [summarize(r) for r in rows]
+        hint = (
+            'Call get_task with a task_id for details, or with "wait_seconds" to wait for it.'
+            if summaries
+            else "No tasks match. generate_video creates one."
+        )
+        return TaskList(tasks=summaries, total_in_journal=total, next_step=hint)
+
+    async def task_record(self, owner: str, task_id: str) -> TaskRecord | None:
+        return await self._journal(self.journal.get, owner, task_id)
+
+    @staticmethod
+    def _view(record: TaskRecord) -> TaskView:
+        assert record.task_id is not None
+        status = record.status or "queued"
+        return TaskView(
+            task_id=record.task_id,
+            model=record.model,
+            status=status,
+            is_terminal=status in ("succeeded", "failed"),
+            created_at=record.created_at,
+            completed_at=record.completed_at,
+            request_id=record.request_id,
+            videos=[Video.model_validate(v) for v in record.videos],
+            error=TaskFailure.model_validate(record.error) if record.error and status == "failed" else None,
+            next_step=next_step_for(record.task_id, status),
+        )
+
+
+def _progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
+    status = state.snapshot.status if state.snapshot else (record.status or "queued")
+    text = f"Task {state.task_id} is {status}: {age:.0f} s since submit (kling-v3 usually takes 1–3 min)."
+    if state.last_error is not None:
+        text += f" Last check failed ({state.last_error.message}); retrying."
+    return text
+
+
+def _iso(ts: float | None) -> str | None:
+    return (
+        datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
+    )
+
+
+def summarize(record: TaskRecord) -> TaskSummary:
+    body = record.body
+    shots = (body.get("extra_params") or {}).get("multi_prompt") or []
+    what = f"{len(shots)}-shot storyboard" if shots else (body.get("prompt") or "")[:80]
+    spec = (
+        f"{body.get('duration', 5)} s, {body.get('resolution', '720P')}, {body.get('aspect_ratio', '16:9')}"
+    )
+    if record.task_id:
+        hint = next_step_for(record.task_id, record.status or "queued")
+    elif record.state == "rejected":
+        hint = "imini refused it; nothing was created or billed."
+    else:
+        hint = (
+            "Outcome unknown: imini may have created (and billed) this task but its id never arrived. "
+            "Do not resubmit blindly."
+        )
+    return TaskSummary(
+        journal_id=record.journal_id,
+        task_id=record.task_id,
+        state=record.state,
+        status=record.status,
+        submitted_at=_iso(record.submitted_at) or "",
+        completed_at=record.completed_at,
+        summary=f"{what} ({spec})".strip(),
+        videos=[Video.model_validate(v) for v in record.videos],
+        error=TaskFailure.model_validate(record.error) if record.error else None,
+        files=record.files,
+        next_step=hint,
+    )

@@ -1,0 +1,67 @@
+"""Configuration from the environment (IMINI_*) and an optional `.env` file, validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from platformdirs import user_data_path
+from pydantic import AfterValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://openapi.imini.ai/imini/router"
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must start with https:// (or http:// for a local test server)")
+    return value.rstrip("/")
+
+
+def default_journal_path() -> Path:
+    return user_data_path("imini-mcp", appauthor=False) / "journal.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Every setting, with its environment variable `IMINI_<NAME>` (see the README's table)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IMINI_", env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True
+    )
+
+    api_key: SecretStr | None = Field(
+        None,
+        description="Your imini API key (https://imini.ai/api-keys). Not needed for dry runs or --simulate.",
+    )
+    base_url: Annotated[str, AfterValidator(_http_url)] = Field(
+        DEFAULT_BASE_URL, description="imini's API base URL; paths like /v1/videos/generate are appended."
+    )
+    connect_timeout: float = Field(10.0, gt=0, le=120, description="Seconds to open a connection to imini.")
+    read_timeout: float = Field(60.0, gt=0, le=600, description="Seconds to wait for one imini answer.")
+    simulate: bool = Field(
+        False, description="Run against the built-in simulated imini (no key, no credits, fake videos)."
+    )
+    simulate_seconds: float = Field(
+        20.0, gt=0, le=3600, description="How long a simulated task takes from submit to succeeded."
+    )
+    default_wait_seconds: float = Field(
+        45.0,
+        ge=0,
+        le=3600,
+        description="How long generate_video/get_task wait for a result when the call does not say (progress is "
+        "sent meanwhile). 45 s fits clients that cut tool calls off at 60 s.",
+    )
+    max_wait_seconds: float = Field(
+        240.0,
+        ge=0,
+        le=3600,
+        description="The longest wait a call may ask for (Claude Desktop stops tool calls at about 4 minutes).",
+    )
+    journal_path: Path = Field(
+        default_factory=default_journal_path,
+        description="SQLite task journal (every submitted task, so none is ever lost).",
+    )
+    log_level: str = Field("INFO", description="Python log level for stderr logging.")
+
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
