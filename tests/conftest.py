@@ -22,7 +22,9 @@ from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
 FAKE_KEY = "imini-test-key-DO-NOT-LEAK-7f3a9c"
 # Speed-up of simulated time: a 10 s simulated task takes 0.1 s of real time.
 TIME_SCALE = 0.01
-FAST_RETRY = RetryPolicy(read_attempts=3, read_timeout=5, wait_initial=0.01, wait_max=0.05, rate_limit_floor=0)
+FAST_RETRY = RetryPolicy(
+    read_attempts=3, read_timeout=5, wait_initial=0.01, wait_max=0.05, rate_limit_floor=0
+)
 
 DOC_EXAMPLE: dict[str, Any] = {
     "model": "kling/kling-v3",
@@ -66,7 +68,9 @@ class Backend:
 @pytest.fixture
 async def backend() -> AsyncIterator[Backend]:
     clock = Clock(scale=TIME_SCALE)
-    sim = Simulator(SimulatorConfig(api_key=FAKE_KEY, queued_seconds=10, processing_seconds=40, clock=clock.now))
+    sim = Simulator(
+        SimulatorConfig(api_key=FAKE_KEY, queued_seconds=10, processing_seconds=40, clock=clock.now)
+    )
     async with serve_simulator(sim) as url:
         yield Backend(sim, url, clock)
 
@@ -94,8 +98,9 @@ def make_settings(backend: Backend, journal_path: Path) -> Callable[..., Setting
 @pytest.fixture
 def make_server(backend: Backend, make_settings: Callable[..., Settings]) -> Callable[..., MCPServer]:
     def make(**overrides: Any) -> MCPServer:
-        return build_server(make_settings(**overrides), clock=backend.clock, retry=FAST_RETRY,
-                            schedule=PollSchedule(jitter=0))
+        return build_server(
+            make_settings(**overrides), clock=backend.clock, retry=FAST_RETRY, schedule=PollSchedule(jitter=0)
+        )
 
     return make
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import anyio
@@ -27,14 +28,16 @@ async def test_waiting_sends_progress_at_least_every_10_seconds(connect: Any) ->
 
     async with connect() as client:
         task_id = await _submit(client)
-        result = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 300},
-                                        progress_callback=on_progress)
+        result = await client.call_tool(
+            "get_task", {"task_id": task_id, "wait_seconds": 300}, progress_callback=on_progress
+        )
     assert result.structured_content["status"] == "succeeded"
     assert len(seen) >= 4  # a 50 s task, ticks every ≤ 10 s
     times = [0.0] + [p for p, _ in seen]
-    assert all(b > a for a, b in zip(times, times[1:], strict=False)), "progress must increase"
-    assert max(b - a for a, b in zip(times, times[1:], strict=False)) <= 10.5
-    assert any("processing" in (m or "") for _, m in seen) and all(task_id in (m or "") for _, m in seen)
+    assert all(b > a for a, b in itertools.pairwise(times)), "progress must increase"
+    assert max(b - a for a, b in itertools.pairwise(times)) <= 10.5
+    assert any("processing" in (m or "") for _, m in seen)
+    assert all(task_id in (m or "") for _, m in seen)
 
 
 async def test_a_wait_that_ends_early_is_not_an_error_and_says_how_to_continue(connect: Any) -> None:
@@ -42,7 +45,8 @@ async def test_a_wait_that_ends_early_is_not_an_error_and_says_how_to_continue(c
         result = await client.call_tool("generate_video", {"prompt": "p", "wait_seconds": 5})
     assert not result.is_error
     task = result.structured_content["task"]
-    assert task["status"] in ("queued", "processing") and not task["is_terminal"]
+    assert task["status"] in ("queued", "processing")
+    assert not task["is_terminal"]
     assert f'get_task with {{"task_id": "{task["task_id"]}", "wait_seconds"' in task["next_step"]
 
 
@@ -50,11 +54,14 @@ async def test_wait_is_bounded_by_the_configured_maximum(connect: Any, backend: 
     async with connect(max_wait_seconds=3) as client:
         started = backend.clock.now()
         result = await client.call_tool("generate_video", {"prompt": "p", "wait_seconds": 3000})
-    assert not result.is_error and not result.structured_content["task"]["is_terminal"]
+    assert not result.is_error
+    assert not result.structured_content["task"]["is_terminal"]
     assert backend.clock.now() - started < 30
 
 
-async def test_cancelling_the_call_stops_only_the_wait(connect: Any, backend: Backend, journal_path: Any) -> None:
+async def test_cancelling_the_call_stops_only_the_wait(
+    connect: Any, backend: Backend, journal_path: Any
+) -> None:
     async with connect() as client:
         task_id = await _submit(client)
         with anyio.move_on_after(0.05):  # the client gives up (0.05 s real = 5 s simulated)
@@ -83,7 +90,9 @@ async def test_concurrent_waiters_share_one_poll_loop(connect: Any, backend: Bac
     assert backend.polls(task_id) <= 10
 
 
-async def test_restart_loses_nothing_and_waits_resume(connect: Any, make_server: Any, backend: Backend) -> None:
+async def test_restart_loses_nothing_and_waits_resume(
+    connect: Any, make_server: Any, backend: Backend
+) -> None:
     async with connect() as first:
         task_id = await _submit(first)
         key_result = await first.call_tool("generate_video", {"prompt": "with key", "idempotency_key": "k-1"})
@@ -104,8 +113,10 @@ async def test_idempotency_key_never_submits_twice(connect: Any, backend: Backen
         second = await client.call_tool("generate_video", {"prompt": "p", "idempotency_key": "video-42"})
         other = await client.call_tool("generate_video", {"prompt": "other", "idempotency_key": "video-42"})
     assert first.structured_content["task"]["task_id"] == second.structured_content["task"]["task_id"]
-    assert second.structured_content["replayed"] is True and "nothing new was submitted" in second.content[0].text
-    assert other.is_error and "idempotency_key 'video-42' was already used" in other.content[0].text
+    assert second.structured_content["replayed"] is True
+    assert "nothing new was submitted" in second.content[0].text
+    assert other.is_error
+    assert "idempotency_key 'video-42' was already used" in other.content[0].text
     assert backend.submits == 1
 
 
@@ -114,7 +125,9 @@ async def test_concurrent_calls_with_one_key_submit_once(connect: Any, backend: 
         results: list[Any] = []
 
         async def call() -> None:
-            results.append(await client.call_tool("generate_video", {"prompt": "p", "idempotency_key": "race"}))
+            results.append(
+                await client.call_tool("generate_video", {"prompt": "p", "idempotency_key": "race"})
+            )
 
         async with anyio.create_task_group() as tg:
             for _ in range(5):
@@ -123,7 +136,9 @@ async def test_concurrent_calls_with_one_key_submit_once(connect: Any, backend: 
     ids = {r.structured_content["task"]["task_id"] for r in results if not r.is_error}
     assert len(ids) == 1
     # A call that raced the in-flight submit is told so, rather than submitting again.
-    assert all("in flight" in r.content[0].text or "submitting" in r.content[0].text for r in results if r.is_error)
+    assert all(
+        "in flight" in r.content[0].text or "submitting" in r.content[0].text for r in results if r.is_error
+    )
 
 
 async def test_an_identical_body_without_key_is_submitted_but_flagged(connect: Any, backend: Backend) -> None:
@@ -132,7 +147,8 @@ async def test_an_identical_body_without_key_is_submitted_but_flagged(connect: A
         second = await client.call_tool("generate_video", {"prompt": "a lighthouse at dusk"})
     assert backend.submits == 2
     notes = " ".join(second.structured_content["notes"])
-    assert first in notes and "separately billed" in notes
+    assert first in notes
+    assert "separately billed" in notes
 
 
 async def test_list_tasks_filters_and_orders_newest_first(connect: Any) -> None:
@@ -146,4 +162,6 @@ async def test_list_tasks_filters_and_orders_newest_first(connect: Any) -> None:
     assert [t["task_id"] for t in everything.structured_content["tasks"]] == [b, a]
     assert [t["task_id"] for t in done.structured_content["tasks"]] == [b]
     assert since.structured_content["tasks"] == []
-    assert bad.is_error and "since:" in bad.content[0].text and "limit:" in bad.content[0].text
+    assert bad.is_error
+    assert "since:" in bad.content[0].text
+    assert "limit:" in bad.content[0].text

@@ -13,8 +13,16 @@ from tests.conftest import DOC_EXAMPLE, FAKE_KEY, Backend
 
 pytestmark = pytest.mark.anyio
 
-BODY_FIELDS = {"model", "prompt", "resolution", "aspect_ratio", "duration", "generate_audio", "reference_images",
-               "extra_params"}
+BODY_FIELDS = {
+    "model",
+    "prompt",
+    "resolution",
+    "aspect_ratio",
+    "duration",
+    "generate_audio",
+    "reference_images",
+    "extra_params",
+}
 
 
 def _walk_properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -47,19 +55,29 @@ async def test_tools_are_listed_with_schemas_annotations_and_output_schemas(conn
     extra = gen.input_schema["$defs"]["ExtraParams"]["properties"]
     assert (extra["multi_prompt"]["minItems"], extra["multi_prompt"]["maxItems"]) == (1, 6)
     assert (extra["cfg_scale"]["minimum"], extra["cfg_scale"]["maximum"]) == (0, 1)
-    assert gen.annotations.open_world_hint is True and gen.annotations.idempotent_hint is False
+    assert gen.annotations.open_world_hint is True
+    assert gen.annotations.idempotent_hint is False
     assert gen.annotations.read_only_hint is False
-    assert tools["get_task"].annotations.read_only_hint is True and tools["get_task"].annotations.idempotent_hint
+    assert tools["get_task"].annotations.read_only_hint is True
+    assert tools["get_task"].annotations.idempotent_hint
     for tool in tools.values():
-        assert tool.output_schema is not None and tool.output_schema["type"] == "object"
+        assert tool.output_schema is not None
+        assert tool.output_schema["type"] == "object"
     assert tools["get_task"].input_schema["required"] == ["task_id"]
 
 
 async def test_invalid_call_lists_every_problem_and_sends_nothing(connect: Any, backend: Backend) -> None:
-    bad = {"prompt": "x" * 2501, "resolution": "4K", "seed": 1,
-           "extra_params": {"multi_shot": True, "shot_type": "customize",
-                            "multi_prompt": [{"prompt": "a", "duration": "2"}, {"prompt": "b", "duration": 9}]},
-           "duration": 8}
+    bad = {
+        "prompt": "x" * 2501,
+        "resolution": "4K",
+        "seed": 1,
+        "extra_params": {
+            "multi_shot": True,
+            "shot_type": "customize",
+            "multi_prompt": [{"prompt": "a", "duration": "2"}, {"prompt": "b", "duration": 9}],
+        },
+        "duration": 8,
+    }
     async with connect() as client:
         result = await client.call_tool("generate_video", bad)
     assert result.is_error
@@ -68,7 +86,8 @@ async def test_invalid_call_lists_every_problem_and_sends_nothing(connect: Any, 
     for path in ("prompt:", "resolution:", "seed:", "extra_params.multi_prompt:"):
         assert path in text
     assert "11 s (2 + 9) but duration is 8 s" in text
-    assert "pydantic" not in text and "input_value" not in text
+    assert "pydantic" not in text
+    assert "input_value" not in text
     assert len(backend.sim.ledger) == 0
 
 
@@ -91,7 +110,9 @@ async def test_dry_run_needs_no_key(connect: Any, backend: Backend) -> None:
         dry = await client.call_tool("generate_video", {"prompt": "a red fox", "dry_run": True})
         real = await client.call_tool("generate_video", {"prompt": "a red fox"})
     assert not dry.is_error
-    assert real.is_error and "IMINI_API_KEY" in real.content[0].text and "--simulate" in real.content[0].text
+    assert real.is_error
+    assert "IMINI_API_KEY" in real.content[0].text
+    assert "--simulate" in real.content[0].text
     assert len(backend.sim.ledger) == 0
 
 
@@ -99,22 +120,27 @@ async def test_submit_then_get_task_until_succeeded(connect: Any, backend: Backe
     async with connect() as client:
         submitted = await client.call_tool("generate_video", {"prompt": "a red fox in snow", "duration": 5})
         task = submitted.structured_content["task"]
-        assert task["status"] == "queued" and task["task_id"].startswith("task_")
+        assert task["status"] == "queued"
+        assert task["task_id"].startswith("task_")
         assert f'"task_id": "{task["task_id"]}"' in task["next_step"]
         first = await client.call_tool("get_task", {"task_id": task["task_id"]})
-        assert first.structured_content["status"] == "queued" and not first.structured_content["is_terminal"]
+        assert first.structured_content["status"] == "queued"
+        assert not first.structured_content["is_terminal"]
         done = await client.call_tool("get_task", {"task_id": task["task_id"], "wait_seconds": 120})
     view = done.structured_content
-    assert view["status"] == "succeeded" and view["is_terminal"]
-    assert view["videos"][0]["url"].endswith(".mp4") and view["videos"][0]["cover_url"].endswith(".jpg")
+    assert view["status"] == "succeeded"
+    assert view["is_terminal"]
+    assert view["videos"][0]["url"].endswith(".mp4")
+    assert view["videos"][0]["cover_url"].endswith(".jpg")
     assert view["videos"][0]["url"] in done.content[0].text
     assert backend.submits == 1
 
 
 async def test_a_finished_task_is_answered_from_the_journal(connect: Any, backend: Backend) -> None:
     async with connect() as client:
-        task_id = (await client.call_tool("generate_video", {"prompt": "p", "wait_seconds": 200})
-                   ).structured_content["task"]["task_id"]
+        task_id = (
+            await client.call_tool("generate_video", {"prompt": "p", "wait_seconds": 200})
+        ).structured_content["task"]["task_id"]
         polls = backend.polls(task_id)
         again = await client.call_tool("get_task", {"task_id": task_id})
     assert again.structured_content["status"] == "succeeded"
@@ -127,8 +153,10 @@ async def test_failed_task_reports_imini_error(connect: Any, backend: Backend) -
         result = await client.call_tool("generate_video", {"prompt": "p", "wait_seconds": 200})
     view = result.structured_content["task"]
     assert not result.is_error
-    assert view["status"] == "failed" and view["is_terminal"]
-    assert view["error"]["code"] == "CONTENT_BLOCKED" and "output flagged" in result.content[0].text
+    assert view["status"] == "failed"
+    assert view["is_terminal"]
+    assert view["error"]["code"] == "CONTENT_BLOCKED"
+    assert "output flagged" in result.content[0].text
     assert "final" in view["next_step"]
 
 
@@ -136,8 +164,11 @@ async def test_unknown_task_is_a_clear_404(connect: Any) -> None:
     async with connect() as client:
         result = await client.call_tool("get_task", {"task_id": "task_000"})
         bad_id = await client.call_tool("get_task", {"task_id": "../etc/passwd"})
-    assert result.is_error and "HTTP 404" in result.content[0].text and "expire" in result.content[0].text
-    assert bad_id.is_error and "task_id" in bad_id.content[0].text
+    assert result.is_error
+    assert "HTTP 404" in result.content[0].text
+    assert "expire" in result.content[0].text
+    assert bad_id.is_error
+    assert "task_id" in bad_id.content[0].text
 
 
 @pytest.mark.parametrize(
@@ -157,7 +188,10 @@ async def test_submit_refusals_name_code_request_id_and_next_step(
         result = await client.call_tool("generate_video", {"prompt": "p"})
         listed = await client.call_tool("list_tasks", {"status": "rejected"})
     text = result.content[0].text
-    assert result.is_error and f"HTTP {status}" in text and code in text and "request_id req_" in text
+    assert result.is_error
+    assert f"HTTP {status}" in text
+    assert code in text
+    assert "request_id req_" in text
     assert expected in text
     assert backend.submits == 1
     assert listed.structured_content["tasks"][0]["state"] == "rejected"
@@ -183,10 +217,13 @@ async def test_a_submit_that_may_have_reached_imini_is_never_retried(
         result = await client.call_tool("generate_video", {"prompt": "p"})
         listed = await client.call_tool("list_tasks", {})
     text = result.content[0].text
-    assert result.is_error and "Do NOT resubmit" in text and "journal entry #1" in text
+    assert result.is_error
+    assert "Do NOT resubmit" in text
+    assert "journal entry #1" in text
     assert backend.submits == 1
     entry = listed.structured_content["tasks"][0]
-    assert entry["state"] == "outcome_unknown" and entry["task_id"] is None
+    assert entry["state"] == "outcome_unknown"
+    assert entry["task_id"] is None
 
 
 async def test_submit_is_retried_after_429_and_honours_retry_after(connect: Any, backend: Backend) -> None:
@@ -194,15 +231,19 @@ async def test_submit_is_retried_after_429_and_honours_retry_after(connect: Any,
     async with connect() as client:
         result = await client.call_tool("generate_video", {"prompt": "p"})
     assert not result.is_error
-    assert backend.submits == 2 and len(backend.sim.ledger.tasks_created) == 1
+    assert backend.submits == 2
+    assert len(backend.sim.ledger.tasks_created) == 1
 
 
 async def test_submit_gives_up_after_repeated_429(connect: Any, backend: Backend) -> None:
     backend.sim.add_fault(Fault("submit", "status", status=429, times=5))
     async with connect() as client:
         result = await client.call_tool("generate_video", {"prompt": "p"})
-    assert result.is_error and "HTTP 429" in result.content[0].text and "Wait" in result.content[0].text
-    assert backend.submits == 3 and backend.sim.ledger.tasks_created == []
+    assert result.is_error
+    assert "HTTP 429" in result.content[0].text
+    assert "Wait" in result.content[0].text
+    assert backend.submits == 3
+    assert backend.sim.ledger.tasks_created == []
 
 
 @pytest.mark.parametrize(
@@ -215,9 +256,13 @@ async def test_submit_gives_up_after_repeated_429(connect: Any, backend: Backend
         pytest.param(Fault("poll", "reset"), id="reset"),
     ],
 )
-async def test_reads_are_retried_through_transient_faults(connect: Any, backend: Backend, fault: Fault) -> None:
+async def test_reads_are_retried_through_transient_faults(
+    connect: Any, backend: Backend, fault: Fault
+) -> None:
     async with connect() as client:
-        task_id = (await client.call_tool("generate_video", {"prompt": "p"})).structured_content["task"]["task_id"]
+        task_id = (await client.call_tool("generate_video", {"prompt": "p"})).structured_content["task"][
+            "task_id"
+        ]
         backend.sim.add_fault(fault)
         result = await client.call_tool("get_task", {"task_id": task_id})
     assert not result.is_error, result.content[0].text
@@ -226,7 +271,9 @@ async def test_reads_are_retried_through_transient_faults(connect: Any, backend:
 
 async def test_unknown_status_value_is_treated_as_still_running(connect: Any, backend: Backend) -> None:
     async with connect() as client:
-        task_id = (await client.call_tool("generate_video", {"prompt": "p"})).structured_content["task"]["task_id"]
+        task_id = (await client.call_tool("generate_video", {"prompt": "p"})).structured_content["task"][
+            "task_id"
+        ]
         backend.sim.add_fault(Fault("poll", "unknown_status"))
         result = await client.call_tool("get_task", {"task_id": task_id})
     assert result.structured_content["status"] == "pending_review"
@@ -235,10 +282,13 @@ async def test_unknown_status_value_is_treated_as_still_running(connect: Any, ba
 
 async def test_task_resource_reads_the_journal(connect: Any) -> None:
     async with connect() as client:
-        task_id = (await client.call_tool("generate_video", {"prompt": "a fox"})).structured_content["task"]["task_id"]
+        task_id = (await client.call_tool("generate_video", {"prompt": "a fox"})).structured_content["task"][
+            "task_id"
+        ]
         resource = await client.read_resource(f"imini://tasks/{task_id}")
         data = json.loads(resource.contents[0].text)
-        assert data["task_id"] == task_id and data["state"] == "accepted"
+        assert data["task_id"] == task_id
+        assert data["state"] == "accepted"
         with pytest.raises(MCPError):
             await client.read_resource("imini://tasks/task_404")
 
@@ -246,8 +296,10 @@ async def test_task_resource_reads_the_journal(connect: Any) -> None:
 async def test_the_api_key_never_appears_in_results(connect: Any, backend: Backend) -> None:
     backend.sim.add_fault(Fault("submit", "status", status=401))
     async with connect() as client:
-        texts = [await client.call_tool("generate_video", {"prompt": "p"}),
-                 await client.call_tool("generate_video", {"prompt": "p", "dry_run": True}),
-                 await client.call_tool("list_tasks", {})]
+        texts = [
+            await client.call_tool("generate_video", {"prompt": "p"}),
+            await client.call_tool("generate_video", {"prompt": "p", "dry_run": True}),
+            await client.call_tool("list_tasks", {}),
+        ]
     for result in texts:
         assert FAKE_KEY not in json.dumps(result.model_dump(mode="json"))
