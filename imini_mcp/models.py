@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Strict,
+    WithJsonSchema,
+)
 
 from imini_mcp.validation import InvalidArguments, Parsed, Problem, format_path, parse_partially
 
@@ -57,6 +66,15 @@ def _check_image_url(value: Any) -> Any:
     return value
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank. Fix: describe what happens in this shot.")
+    return value
+
+
+# Strict: "yes", 1 or "true" for a flag, or true for a number, are more likely mistakes than intent.
+Flag = Annotated[bool, Strict()]
+Number = Annotated[float, Strict()]
 Resolution = Annotated[Literal["720P", "1080P"], BeforeValidator(_upper)]
 ShotSeconds = Annotated[
     int,
@@ -104,7 +122,7 @@ class Shot(StrictModel):
         le=MAX_SHOTS,
         description="Shot number, 1..N in order. May be omitted: shots are then numbered by their position.",
     )
-    prompt: str = Field(
+    prompt: Annotated[str, AfterValidator(_not_blank)] = Field(
         min_length=1,
         max_length=MAX_SHOT_PROMPT,
         description=f"What happens in this shot, ≤ {MAX_SHOT_PROMPT} characters.",
@@ -120,16 +138,16 @@ class Shot(StrictModel):
 class CameraConfig(StrictModel):
     """Movement strengths for camera_control type `simple`; exactly one must be non-zero."""
 
-    horizontal: float | None = Field(
+    horizontal: Number | None = Field(
         None, ge=-10, le=10, description="Truck left (<0) / right (>0), -10..10."
     )
-    vertical: float | None = Field(None, ge=-10, le=10, description="Pedestal down (<0) / up (>0), -10..10.")
-    pan: float | None = Field(None, ge=-10, le=10, description="Pan (rotate left/right), -10..10.")
-    tilt: float | None = Field(None, ge=-10, le=10, description="Tilt (rotate down/up), -10..10.")
-    roll: float | None = Field(
+    vertical: Number | None = Field(None, ge=-10, le=10, description="Pedestal down (<0) / up (>0), -10..10.")
+    pan: Number | None = Field(None, ge=-10, le=10, description="Pan (rotate left/right), -10..10.")
+    tilt: Number | None = Field(None, ge=-10, le=10, description="Tilt (rotate down/up), -10..10.")
+    roll: Number | None = Field(
         None, ge=-10, le=10, description="Roll (rotate around the lens axis), -10..10."
     )
-    zoom: float | None = Field(None, ge=-10, le=10, description="Zoom out (<0) / in (>0), -10..10.")
+    zoom: Number | None = Field(None, ge=-10, le=10, description="Zoom out (<0) / in (>0), -10..10.")
 
 
 class CameraControl(StrictModel):
@@ -150,7 +168,7 @@ class CameraControl(StrictModel):
 class ExtraParams(StrictModel):
     """Kling's extension parameters, all optional."""
 
-    multi_shot: bool | None = Field(
+    multi_shot: Flag | None = Field(
         None,
         description="true = storyboard (multi-shot) video. Requires shot_type. Default false.",
     )
@@ -176,7 +194,7 @@ class ExtraParams(StrictModel):
         max_length=MAX_PROMPT,
         description=f"What to avoid, ≤ {MAX_PROMPT} characters. [UPSTREAM]",
     )
-    cfg_scale: float | None = Field(
+    cfg_scale: Number | None = Field(
         None,
         ge=0,
         le=1,
@@ -214,7 +232,7 @@ class VideoRequest(StrictModel):
             "storyboard it must equal the sum of the shot durations; leave it out there and it is that sum."
         ),
     )
-    generate_audio: bool = Field(False, description="true = generate a soundtrack too (costs more).")
+    generate_audio: Flag = Field(False, description="true = generate a soundtrack too (costs more).")
     reference_images: list[ReferenceImage] | None = Field(
         None,
         max_length=MAX_REFERENCE_IMAGES,
@@ -250,6 +268,8 @@ class VideoRequest(StrictModel):
         body["model"] = self.model
         for image, sent in zip(self.reference_images or [], body.get("reference_images", []), strict=True):
             sent["reference_type"] = image.reference_type  # [INFER] default is asset; say it explicitly
+        if body.get("extra_params") == {}:
+            del body["extra_params"]  # nothing set in it
         extra = body.get("extra_params", {})
         if shots := extra.get("multi_prompt"):
             extra["multi_prompt"] = [
@@ -265,14 +285,14 @@ class VideoRequest(StrictModel):
 class GenerateVideoArguments(VideoRequest):
     """Arguments of the `generate_video` tool: the imini body plus this server's own options."""
 
-    dry_run: bool = Field(
+    dry_run: Flag = Field(
         False,
         description=(
             "true = only validate and show the exact JSON body and an estimated cost; nothing is sent, no "
             "credits are used and no API key is needed."
         ),
     )
-    wait_seconds: float | None = Field(
+    wait_seconds: Number | None = Field(
         None,
         ge=0,
         le=3600,

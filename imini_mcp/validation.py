@@ -201,7 +201,7 @@ def _parse_model(model: type[M], data: Any, loc: Loc, out: Parsed[Any], root: ty
         raw = data[plan.key]
         fields_set.add(plan.name)
         if raw is None and not plan.required:
-            values[plan.name] = None  # an explicit null means "not set"
+            fields_set.discard(plan.name)  # an explicit null means "not set": the default applies
         elif plan.submodel is not None:
             values[plan.name] = _parse_model(plan.submodel, raw, here, out, root)
         elif plan.item_model is not None:
@@ -235,7 +235,7 @@ def _maybe_json(raw: Any, want: type) -> Any:
     if isinstance(raw, str) and raw.lstrip()[:1] in ("{", "["):
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to be a real request
             return raw
         return parsed if isinstance(parsed, want) else raw
     return raw
