@@ -1,0 +1,125 @@
+"""The package surface, the command line, the SDK internals we rely on, and a real stdio session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+
+import imini_mcp
+from imini_mcp.errors import (
+    AuthenticationFailed,
+    InsufficientCredits,
+    PermissionDenied,
+    RateLimited,
+    RequestRejected,
+    TaskNotFound,
+    UpstreamError,
+    error_for_status,
+)
+from imini_mcp.tooling import RawArguments
+
+
+def test_public_surface_is_small() -> None:
+    assert sorted(imini_mcp.__all__) == ["Settings", "__version__", "build_server"]
+    assert imini_mcp.__version__ == "0.1.0"
+    assert callable(imini_mcp.build_server)
+
+
+def test_importing_the_package_has_no_side_effects() -> None:
+    code = "import imini_mcp, logging, sys; assert not logging.getLogger().handlers; assert 'mcp' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_http_status_in_the_spec_maps_to_an_error_with_a_next_step() -> None:
+    table = {
+        400: RequestRejected,
+        401: AuthenticationFailed,
+        402: InsufficientCredits,
+        403: PermissionDenied,
+        404: TaskNotFound,
+        429: RateLimited,
+        500: UpstreamError,
+        502: UpstreamError,
+        503: UpstreamError,
+        504: UpstreamError,
+    }
+    for status, cls in table.items():
+        assert error_for_status(status) is cls
+        assert cls("x").next_step
+    assert RateLimited.transient
+    assert UpstreamError.transient
+    assert not RequestRejected.transient
+
+
+def test_cli_version_and_help_list_every_option_and_variable() -> None:
+    version = subprocess.run([sys.executable, "-m", "imini_mcp", "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == "imini-mcp 0.1.0"
+    help_text = subprocess.run(
+        [sys.executable, "-m", "imini_mcp", "--help"], capture_output=True, text=True
+    ).stdout
+    for word in (
+        "--simulate",
+        "--journal",
+        "--log-level",
+        "IMINI_API_KEY",
+        "IMINI_BASE_URL",
+        "IMINI_JOURNAL_PATH",
+        "IMINI_MAX_WAIT_SECONDS",
+        "IMINI_DEFAULT_WAIT_SECONDS",
+    ):
+        assert word in help_text
+
+
+def test_bad_configuration_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    env = os.environ | {"IMINI_BASE_URL": "ftp://nope", "IMINI_READ_TIMEOUT": "-1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "imini_mcp"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
+    )
+    assert run.returncode == 2
+    assert "IMINI_BASE_URL" in run.stderr
+    assert "IMINI_READ_TIMEOUT" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_sdk_internals_this_server_relies_on_are_still_there() -> None:
+    """tooling.py swaps a tool's argument model; an SDK upgrade that breaks this must fail here, loudly."""
+    assert "arg_model" in FuncMetadata.model_fields
+    assert hasattr(ArgModelBase, "model_dump_one_level")
+    assert RawArguments.model_validate({"a": 1}).model_dump_one_level() == {"arguments": {"a": 1}}
+    assert {"parameters", "fn_metadata"} <= set(Tool.model_fields)
+    assert FuncMetadata.validate_arguments.__doc__  # the path Tool.run takes
+
+
+@pytest.mark.anyio
+async def test_a_real_stdio_session_runs_submit_to_succeeded(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "IMINI_SIMULATE_SECONDS": "3",
+        "IMINI_JOURNAL_PATH": str(tmp_path / "journal.sqlite3"),
+        "IMINI_LOG_LEVEL": "WARNING",
+    }
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "imini_mcp", "--simulate"], env=env, cwd=str(tmp_path)
+    )
+    for mode in ("auto", "legacy"):
+        async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+            submitted = await client.call_tool("generate_video", {"prompt": "a paper boat on a river"})
+            assert not submitted.is_error, submitted.content[0].text
+            task_id = submitted.structured_content["task"]["task_id"]
+            done = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 30})
+            assert done.structured_content["status"] == "succeeded", done.content[0].text
+            assert done.structured_content["videos"][0]["url"].startswith("http://127.0.0.1:")
