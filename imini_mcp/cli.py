@@ -23,13 +23,22 @@ environment (also read from a .env file in the working directory):
   IMINI_SIMULATE              true = use the built-in simulated imini
   IMINI_SIMULATE_SECONDS      how long a simulated task takes (default 20)
   IMINI_LOG_LEVEL             stderr log level (default INFO)
+  remote (streamable HTTP) deployment:
+  IMINI_TRANSPORT             stdio (default) or streamable-http
+  IMINI_HOST / IMINI_PORT     where to listen (default 127.0.0.1:8000)
+  IMINI_MCP_AUTH_TOKEN        bearer token every request must present (required off loopback)
+  IMINI_PER_USER_KEYS         true = each request brings its own key in X-Imini-Api-Key
+  IMINI_ALLOWED_HOSTS         extra Host names to accept, comma-separated (DNS-rebinding protection)
+  IMINI_ALLOWED_ORIGINS       extra Origins to accept, comma-separated
+  IMINI_MAX_BODY_BYTES        largest request body (default 60 MiB)
 """
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="imini-mcp",
-        description="MCP server for imini's video API (kling/kling-v3). Speaks MCP over stdio.",
+        description="MCP server for imini's video API (kling/kling-v3). Speaks MCP over stdio (default) or "
+        "streamable HTTP.",
         epilog=ENV_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -42,6 +51,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--simulate-seconds", type=float, help="how long a simulated task takes (default 20)")
     parser.add_argument("--journal", dest="journal_path", help="path of the SQLite task journal")
+    parser.add_argument("--transport", choices=["stdio", "streamable-http"], help="how clients connect")
+    parser.add_argument("--host", help="HTTP: address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="HTTP: port (default 8000)")
+    parser.add_argument(
+        "--per-user-keys",
+        action="store_true",
+        default=None,
+        help="HTTP: each request brings its own imini key in the X-Imini-Api-Key header",
+    )
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level")
     return parser.parse_args(argv)
 
@@ -68,14 +86,28 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings.log_level)
     if settings.simulate:
         settings = _simulated_journal(settings)
-    elif settings.api_key is None:
+    elif settings.api_key is None and not settings.per_user_keys:
         logging.getLogger("imini_mcp").warning(
             "IMINI_API_KEY is not set: dry runs work, submitting does not (or run with --simulate)"
         )
 
-    from imini_mcp.server import build_server
+    from imini_mcp.server import Shutdown, build_server
 
-    build_server(settings).run("stdio")
+    if settings.transport == "stdio":
+        build_server(settings).run("stdio")
+        return
+    import anyio
+
+    from imini_mcp.errors import ConfigurationError
+    from imini_mcp.http_app import check_exposure, serve_http
+
+    try:
+        check_exposure(settings)
+    except ConfigurationError as exc:
+        print(f"imini-mcp: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    shutdown = Shutdown()
+    anyio.run(serve_http, build_server(settings, shutdown=shutdown), settings, shutdown)
 
 
 def _simulated_journal(settings: Settings) -> Settings:

@@ -114,6 +114,13 @@ class TaskFollower:
         self.tick_seconds = tick_seconds
         self._rng = random.Random(seed)
         self._watches: dict[tuple[str, str], _Watch] = {}
+        self.closing = False
+
+    def release_all(self) -> None:
+        """Shutting down: every waiter returns now with what it knows (the task keeps running at imini)."""
+        self.closing = True
+        for watch in list(self._watches.values()):
+            watch.publish()
 
     def active_loops(self) -> int:
         return sum(1 for w in self._watches.values() if w.running)
@@ -152,7 +159,7 @@ class TaskFollower:
                 )
                 if watch.fatal is not None:
                     raise watch.fatal
-                if state.done:
+                if state.done or self.closing:
                     return state
                 remaining = seconds - state.elapsed
                 if remaining <= 0:

@@ -7,10 +7,11 @@ else should ever reach the client as a bare "Error executing tool".
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,10 +21,12 @@ import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from imini_mcp import __version__
 from imini_mcp.client import IminiClient, RetryPolicy
-from imini_mcp.errors import IminiError
+from imini_mcp.errors import ConfigurationError, IminiError
 from imini_mcp.journal import Journal
 from imini_mcp.models import GenerateVideoArguments, check_generate_arguments
 from imini_mcp.polling import Clock, PollSchedule, TaskFollower
@@ -52,18 +55,43 @@ kept in a local journal: list_tasks finds them again after a timeout or restart.
 because a call timed out: check get_task / list_tasks first, or pass the same idempotency_key."""
 
 
+USER_KEY_HEADER = "x-imini-api-key"
+
+
 @dataclass
 class AppState:
     """Process-wide resources, created once in the lifespan."""
 
     settings: Settings
     service: VideoService
-    account: Account  # stdio: one user, the configured key
+    account: Account  # single-user mode: the configured key, journal owner ""
+    http: httpx.AsyncClient
     base_url: str
+    retry: RetryPolicy | None
 
 
 def _app_state(ctx: Context) -> AppState:
     return ctx.request_context.lifespan_context  # type: ignore[no-any-return]
+
+
+def owner_for_key(api_key: str) -> str:
+    """The journal partition of one imini key: a hash, so the key itself is never stored."""
+    return "user:" + hashlib.sha256(b"imini-mcp owner\0" + api_key.encode()).hexdigest()[:32]
+
+
+def _account(ctx: Context) -> Account:
+    """Whose call this is. Per-user HTTP mode: the key in the request header, used for this request only."""
+    state = _app_state(ctx)
+    if not state.settings.per_user_keys:
+        return state.account
+    api_key = (ctx.headers or {}).get(USER_KEY_HEADER, "").strip()
+    if not api_key:
+        raise ConfigurationError(
+            "This server runs in per-user mode and the request carried no imini API key",
+            next_step="Configure your MCP client to send your key in the X-Imini-Api-Key header.",
+        )
+    client = IminiClient(state.http, base_url=state.base_url, api_key=api_key, policy=state.retry)
+    return Account(owner=owner_for_key(api_key), client=client)
 
 
 @contextmanager
@@ -113,7 +141,8 @@ async def generate_video(
     state = _app_state(ctx)
     with tool_errors():
         args = check_generate_arguments(arguments)
-        result = await state.service.generate(args, state.account, progress=_progress(ctx))
+        account = None if args.dry_run else _account(ctx)  # a dry run needs no key
+        result = await state.service.generate(args, account, progress=_progress(ctx))
     return _result(result, render_generate(result))
 
 
@@ -125,7 +154,7 @@ async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToo
     with tool_errors():
         args = check_arguments(GetTaskArguments, arguments)
         view = await state.service.get_task(
-            args.task_id, state.account, wait_seconds=args.wait_seconds, progress=_progress(ctx)
+            args.task_id, _account(ctx), wait_seconds=args.wait_seconds, progress=_progress(ctx)
         )
     return _result(view, render_task(view))
 
@@ -138,7 +167,7 @@ async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallT
     with tool_errors():
         args = check_arguments(ListTasksArguments, arguments)
         listing = await state.service.list_tasks(
-            state.account, status=args.status, since=args.since, limit=args.limit
+            _account(ctx), status=args.status, since=args.since, limit=args.limit
         )  # type: ignore[arg-type]
     return _result(listing, render_task_list(listing))
 
@@ -187,12 +216,27 @@ TOOLS = [
 # Server
 
 
+class Shutdown:
+    """Called by the HTTP runner when a stop begins: waiting calls return their task ids at once."""
+
+    def __init__(self) -> None:
+        self._hooks: list[Callable[[], None]] = []
+
+    def add(self, hook: Callable[[], None]) -> None:
+        self._hooks.append(hook)
+
+    def __call__(self) -> None:
+        for hook in self._hooks:
+            hook()
+
+
 def build_server(
     settings: Settings,
     *,
     clock: Clock | None = None,
     schedule: PollSchedule | None = None,
     retry: RetryPolicy | None = None,
+    shutdown: Shutdown | None = None,
 ) -> MCPServer:
     """The imini-mcp server for `settings`. `clock`, `schedule` and `retry` exist for tests and benchmarks."""
 
@@ -215,6 +259,8 @@ def build_server(
             tg = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(tg.cancel_scope.cancel)  # poll loops end with the server
             follower = TaskFollower(tg, schedule=schedule, clock=clock)
+            if shutdown is not None:
+                shutdown.add(follower.release_all)
             service = VideoService(
                 journal=journal,
                 follower=follower,
@@ -231,7 +277,9 @@ def build_server(
                 settings=settings,
                 service=service,
                 account=Account(owner="", client=client),
+                http=http,
                 base_url=base_url,
+                retry=retry,
             )
 
     mcp = MCPServer(
@@ -254,10 +302,16 @@ def build_server(
     )
     async def task_resource(task_id: str, ctx: Context) -> str:
         state = _app_state(ctx)
-        record = await state.service.task_record(state.account.owner, task_id)
+        with tool_errors():
+            owner = _account(ctx).owner
+        record = await state.service.task_record(owner, task_id)
         if record is None:
             raise ResourceNotFoundError(f"No journalled task {task_id!r}")
         return json.dumps(summarize(record).model_dump(mode="json"), indent=2)
+
+    @mcp.custom_route("/healthz", methods=["GET"])
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__, "simulated": settings.simulate})
 
     return mcp
 
@@ -269,7 +323,7 @@ async def _start_simulator(stack: AsyncExitStack, settings: Settings, clock: Clo
     sim_clock = clock.now if clock is not None else time.monotonic
     sim = Simulator(
         SimulatorConfig(
-            api_key="simulated-key",
+            api_key=None if settings.per_user_keys else "simulated-key",  # per-user: any key is "valid"
             queued_seconds=total * 0.2,
             processing_seconds=total * 0.8,
             clock=sim_clock,

@@ -77,8 +77,9 @@ class VideoService:
     # -- generate_video ---------------------------------------------------------------------------
 
     async def generate(
-        self, args: GenerateVideoArguments, account: Account, *, progress: Progress | None = None
+        self, args: GenerateVideoArguments, account: Account | None, *, progress: Progress | None = None
     ) -> GenerateVideoResult:
+        """Dry run (needs no account) or submit once, journalled, then wait as asked."""
         body = args.to_body()
         cost = estimate_cost(args)
         notes = request_notes(args)
@@ -91,6 +92,7 @@ class VideoService:
                 next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
                 f"submit it (about {cost.credits} credits).",
             )
+        assert account is not None, "only a dry run needs no account"
         account.client.require_key()
         digest = request_hash(body)
         earlier = await self._journal(
@@ -273,7 +275,12 @@ class VideoService:
             raise
         latest = await self._journal(self.journal.get, account.owner, task_id) or record
         view = self._view(latest)
-        if not view.is_terminal:
+        if not view.is_terminal and self.follower.closing:
+            view.next_step = (
+                f"The server is restarting; the task keeps running at imini. Call get_task with "
+                f'{{"task_id": "{task_id}"}} in a moment.'
+            )
+        elif not view.is_terminal:
             view.next_step = (
                 f"Still {view.status} after waiting {state.elapsed:.0f} s; the task keeps running at "
                 f'imini. Call get_task with {{"task_id": "{task_id}", "wait_seconds": '

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from platformdirs import user_data_path
-from pydantic import AfterValidator, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://openapi.imini.ai/imini/router"
 
@@ -16,6 +16,16 @@ def _http_url(value: str) -> str:
     if not value.startswith(("https://", "http://")):
         raise ValueError("must start with https:// (or http:// for a local test server)")
     return value.rstrip("/")
+
+
+def _comma_list(value: object) -> object:
+    # "a.example.com, b.example.com" in an env var is friendlier than JSON
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 
 
 def default_journal_path() -> Path:
@@ -62,6 +72,30 @@ class Settings(BaseSettings):
         description="SQLite task journal (every submitted task, so none is ever lost).",
     )
     log_level: str = Field("INFO", description="Python log level for stderr logging.")
+
+    # --- remote deployment (streamable HTTP) ---
+    transport: Literal["stdio", "streamable-http"] = Field("stdio", description="How clients connect.")
+    host: str = Field("127.0.0.1", description="HTTP: address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="HTTP: port to listen on.")
+    mcp_auth_token: SecretStr | None = Field(
+        None, description="HTTP: bearer token every request must present (IMINI_MCP_AUTH_TOKEN)."
+    )
+    per_user_keys: bool = Field(
+        False,
+        description="HTTP: each request carries its own imini key in X-Imini-Api-Key; tasks are partitioned per key.",
+    )
+    allowed_hosts: CommaList = Field(
+        default_factory=list, description="HTTP: extra Host header values to accept (e.g. mcp.example.com)."
+    )
+    allowed_origins: CommaList = Field(
+        default_factory=list,
+        description="HTTP: extra Origin header values to accept (e.g. https://app.example.com).",
+    )
+    max_body_bytes: int = Field(
+        60 * 1024 * 1024,
+        ge=1024,
+        description="HTTP: largest request body accepted (4 inline 10 MB images fit).",
+    )
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key else None

@@ -1,0 +1,121 @@
+"""Serving imini-mcp over streamable HTTP: bearer auth, DNS-rebinding protection, a body limit, /healthz,
+and a graceful shutdown that hands waiting callers their task ids instead of cutting them off."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import Callable
+
+import uvicorn
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from imini_mcp.errors import ConfigurationError
+from imini_mcp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PATHS = frozenset({"/healthz"})  # health checks carry no credentials
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "::1", "[::1]"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to serve beyond this machine without a token: anyone who can reach it could spend credits."""
+    if not is_loopback(settings.host) and settings.mcp_auth_token is None:
+        raise ConfigurationError(
+            f"Refusing to listen on {settings.host} without authentication",
+            next_step="Set IMINI_MCP_AUTH_TOKEN to a long random string (clients send it as "
+            "'Authorization: Bearer <token>'), or listen on 127.0.0.1.",
+        )
+
+
+class BearerAuth:
+    """Pure ASGI (safe with SSE streaming): every request but PUBLIC_PATHS needs the bearer token."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS:
+            header = dict(scope["headers"]).get(b"authorization", b"")
+            scheme, _, value = header.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self.token):
+                body = (
+                    b'{"error": "unauthorized", "hint": "send Authorization: Bearer <IMINI_MCP_AUTH_TOKEN>"}'
+                )
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b'Bearer realm="imini-mcp"'),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """DNS-rebinding protection: loopback names always, plus the configured public names."""
+    hosts = [*LOOPBACK_HOSTS, *(f"{h}:*" for h in LOOPBACK_HOSTS), *settings.allowed_hosts]
+    origins = [f"http://{h}:*" for h in LOOPBACK_HOSTS] + [f"http://{h}" for h in LOOPBACK_HOSTS]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=hosts,
+        allowed_origins=origins + settings.allowed_origins,
+    )
+
+
+def build_http_app(server: MCPServer, settings: Settings) -> ASGIApp:
+    app = server.streamable_http_app(
+        transport_security=transport_security(settings),
+        max_request_body_size=settings.max_body_bytes,
+        host=settings.host,
+    )
+    if settings.mcp_auth_token is not None:
+        app.add_middleware(BearerAuth, token=settings.mcp_auth_token.get_secret_value())
+    return app
+
+
+class _GracefulServer(uvicorn.Server):
+    """On SIGTERM/SIGINT, first release waiting tool calls (they return their task ids), then stop."""
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_stop = on_stop
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        self._on_stop()
+        super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
+
+async def serve_http(server: MCPServer, settings: Settings, on_stop: Callable[[], None]) -> None:
+    check_exposure(settings)
+    config = uvicorn.Config(
+        build_http_app(server, settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=15,
+        lifespan="on",
+    )
+    log.info("imini-mcp listening on http://%s:%d/mcp", settings.host, settings.port)
+    await _GracefulServer(config, on_stop).serve()
