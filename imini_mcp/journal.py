@@ -73,6 +73,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "AND (status IS NULL OR status NOT IN ('succeeded', 'failed'))",
         "CREATE INDEX tasks_submitting ON tasks (submitted_at, journal_id) WHERE state = 'submitting'",
     ),
+    (
+        # Per-task choices that matter after the submit (e.g. output mode and file name for downloads).
+        "ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}'",
+    ),
 )
 
 _UNFINISHED: Final = "state = 'accepted' AND (status IS NULL OR status NOT IN ('succeeded', 'failed'))"
@@ -103,6 +107,7 @@ class TaskRecord(BaseModel):
     submitted_at: float
     updated_at: float
     last_polled_at: float | None
+    options: dict[str, Any] = {}  # per-task choices made at submit (output mode, file name)
 
     @property
     def is_terminal(self) -> bool:
@@ -148,6 +153,7 @@ def _record(row: sqlite3.Row) -> TaskRecord:
         submitted_at=row["submitted_at"],
         updated_at=row["updated_at"],
         last_polled_at=row["last_polled_at"],
+        options=json.loads(row["options"]),
     )
 
 
@@ -287,6 +293,7 @@ class Journal:
         body: dict[str, Any],
         request_hash: str,
         idempotency_key: str | None,
+        options: dict[str, Any] | None = None,
     ) -> tuple[TaskRecord, bool]:
         """Write the intent to submit, before the HTTP call.
 
@@ -310,8 +317,8 @@ class Journal:
             now = self._clock()
             cursor = conn.execute(
                 "INSERT INTO tasks (owner, state, model, body, request_hash, idempotency_key,"
-                " submitted_at, updated_at) VALUES (?, 'submitting', ?, ?, ?, ?, ?, ?)",
-                (owner, model, _dumps(body), request_hash, idempotency_key, now, now),
+                " submitted_at, updated_at, options) VALUES (?, 'submitting', ?, ?, ?, ?, ?, ?, ?)",
+                (owner, model, _dumps(body), request_hash, idempotency_key, now, now, _dumps(options or {})),
             )
             assert cursor.lastrowid is not None
             return _record(self._row(conn, cursor.lastrowid)), True

@@ -9,6 +9,7 @@ either a `GenerateVideoArguments` (whose `to_body()` is what imini receives) or 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -55,14 +56,29 @@ def _whole_seconds(value: Any) -> Any:
     return value
 
 
-def _check_image_url(value: Any) -> Any:
-    if isinstance(value, str) and not re.match(
-        r"(?i)^(https?://\S+|data:image/(png|jpe?g);base64,)", value.strip()
-    ):
+def public_image_url(value: str) -> str:
+    """The image check when this server reads no local files: a public URL or a data URI, unchanged."""
+    if not re.match(r"(?i)^(https?://\S+|data:image/(png|jpe?g);base64,)", value.strip()):
         raise ValueError(
             "must be a public http(s) URL or a data:image/png|jpeg;base64,… URI."
             " Fix: upload the image somewhere public and pass its https URL, or inline it as a data URI."
         )
+    return value
+
+
+# Turns a reference (URL, data URI or local path) into what imini receives; raises ValueError("… Fix: …").
+ImageResolver = Callable[[str], str]
+
+
+def _usable_file_name(value: str) -> str:
+    from imini_mcp.downloads import (
+        safe_name,
+    )  # checked before submit: a bad name found after paying is too late
+
+    try:
+        safe_name("task_0", value, "video", 0, "mp4")
+    except ValueError as exc:
+        raise ValueError(f"{exc}. Fix: use letters, digits, spaces, - and _ only.") from None
     return value
 
 
@@ -90,7 +106,7 @@ ShotSeconds = Annotated[
         }
     ),
 ]
-ImageUrl = Annotated[str, BeforeValidator(_check_image_url)]
+ImageUrl = Annotated[str, Field(min_length=1)]
 
 
 class ReferenceImage(StrictModel):
@@ -98,7 +114,8 @@ class ReferenceImage(StrictModel):
 
     url: ImageUrl = Field(
         description=(
-            "The image: a public https URL (safest) or a data:image/png;base64,… / data:image/jpeg;base64,… URI "
+            "The image: a public https URL (safest), a data:image/png;base64,… / data:image/jpeg;base64,… URI, or "
+            "(when the server runs locally) a file path inside the allowed folders, sent as a data URI "
             "([INFER] data URIs are documented for other imini models, not kling-v3). jpg/jpeg/png, ≤ 10 MB, "
             "each side ≥ 300 px (imini says 200, Kling 300), aspect ratio between 1:2.5 and 2.5:1."
         ),
@@ -302,6 +319,17 @@ class GenerateVideoArguments(VideoRequest):
             "Default and maximum are set by the server (45 s / 240 s unless configured), because many MCP "
             "clients cut a tool call off after 60 s."
         ),
+    )
+    output: Literal["url", "file", "both"] | None = Field(
+        None,
+        description="What the finished task gives: url = imini's links (they may expire); file = the video and "
+        "cover saved on this machine; both. Default: the server's IMINI_OUTPUT_MODE (url unless configured).",
+    )
+    output_name: Annotated[str, AfterValidator(_usable_file_name)] | None = Field(
+        None,
+        min_length=1,
+        max_length=80,
+        description="A name for saved files (letters, digits, - and _); the task id is always added.",
     )
     idempotency_key: str | None = Field(
         None,
@@ -524,10 +552,28 @@ def _camera_problems(extra: ExtraParams, parsed: Parsed[Any]) -> list[Problem]:
     return []
 
 
-def check_generate_arguments(raw: dict[str, Any]) -> GenerateVideoArguments:
+def _resolve_images(parsed: Parsed[GenerateVideoArguments], resolve: ImageResolver) -> list[Problem]:
+    """Check each image that parsed (format, size, location) and put what imini receives in its place."""
+    problems: list[Problem] = []
+    images = parsed.value.reference_images if parsed.value else None
+    for index, image in enumerate(images or []):
+        if image is None or parsed.is_invalid("reference_images", index, "url"):
+            continue
+        try:
+            image.url = resolve(image.url)
+        except ValueError as exc:
+            message, _, fix = str(exc).partition(" Fix: ")
+            path = format_path(("reference_images", index, "url"))
+            problems.append(Problem(path, message.rstrip(".") + ".", fix or "use a different image."))
+    return problems
+
+
+def check_generate_arguments(
+    raw: dict[str, Any], *, resolve_image: ImageResolver = public_image_url
+) -> GenerateVideoArguments:
     """Validate raw `generate_video` arguments; raise `InvalidArguments` listing every problem."""
     parsed = parse_partially(GenerateVideoArguments, raw)
-    problems = parsed.problems + _cross_field_problems(parsed)
+    problems = parsed.problems + _cross_field_problems(parsed) + _resolve_images(parsed, resolve_image)
     if problems or parsed.value is None:
         raise InvalidArguments(problems, NOT_SUBMITTED)
     return parsed.value

@@ -39,6 +39,15 @@ class TaskFailure(_Lenient):
     message: str | None = None
 
 
+class LocalFile(BaseModel):
+    """A result saved on this machine (output mode file or both)."""
+
+    path: str = Field(description="Absolute path of the saved file.")
+    kind: str = Field(description="video | cover")
+    size: int = Field(description="Bytes.")
+    source_url: str = Field(description="Where it was downloaded from.")
+
+
 class TaskSnapshot(_Lenient):
     """One answer of `GET /v1/videos/tasks/{task_id}` (imini-api.md §5.1)."""
 
@@ -98,6 +107,12 @@ class TaskView(BaseModel):
     request_id: str | None = Field(None, description="imini's request id (support asks for it).")
     videos: list[Video] = Field(default_factory=list, description="The results, once succeeded.")
     error: TaskFailure | None = Field(None, description="Why it failed, once failed.")
+    files: list[LocalFile] = Field(
+        default_factory=list, description="Saved copies (output mode file or both)."
+    )
+    download_error: str | None = Field(
+        None, description="Why saving a file failed; the URLs above still work, and a later get_task retries."
+    )
     next_step: str = Field(description="What to do next, in words.")
 
     @classmethod
@@ -203,6 +218,9 @@ def render_task(view: TaskView) -> str:
         lines.append(f"Video {n}{size}{length}: {video.url}")
         if video.cover_url:
             lines.append(f"Cover {n}: {video.cover_url}")
+    lines += [f"Saved {f.kind}: {f.path} ({f.size:,} bytes)" for f in view.files]
+    if view.download_error:
+        lines.append(f"Download failed: {view.download_error}")
     if view.error:
         lines.append(f"Error: {view.error.code or 'unknown'}: {view.error.message or 'no message'}")
     lines.append(f"Next: {view.next_step}")

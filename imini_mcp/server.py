@@ -14,21 +14,26 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent, ToolAnnotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from imini_mcp import __version__
 from imini_mcp.client import IminiClient, RetryPolicy
+from imini_mcp.delivery import FileDelivery
+from imini_mcp.downloads import DownloadPolicy
 from imini_mcp.errors import ConfigurationError, IminiError
+from imini_mcp.images import make_resolver
 from imini_mcp.journal import Journal
-from imini_mcp.models import GenerateVideoArguments, check_generate_arguments
+from imini_mcp.models import GenerateVideoArguments, ImageResolver, check_generate_arguments
 from imini_mcp.polling import Clock, PollSchedule, TaskFollower
 from imini_mcp.results import (
     GenerateVideoResult,
@@ -68,6 +73,7 @@ class AppState:
     http: httpx.AsyncClient
     base_url: str
     retry: RetryPolicy | None
+    resolve_image: ImageResolver
 
 
 def _app_state(ctx: Context) -> AppState:
@@ -112,9 +118,43 @@ def _progress(ctx: Context) -> Any:
     return report
 
 
-def _result(model: Any, text: str) -> CallToolResult:
+def _links(view: TaskView | None) -> list[ContentBlock]:
+    """resource_link blocks for the results: imini's URLs, and file URIs of saved copies."""
+    if view is None:
+        return []
+    links: list[ContentBlock] = []
+    for n, video in enumerate(view.videos, start=1):
+        links.append(
+            ResourceLink(
+                type="resource_link", uri=video.url, name=f"{view.task_id} video {n}", mime_type="video/mp4"
+            )
+        )
+        if video.cover_url:
+            links.append(
+                ResourceLink(
+                    type="resource_link",
+                    uri=video.cover_url,
+                    name=f"{view.task_id} cover {n}",
+                    mime_type="image/jpeg",
+                )
+            )
+    links.extend(
+        ResourceLink(
+            type="resource_link",
+            uri=Path(file.path).as_uri(),
+            name=Path(file.path).name,
+            mime_type="video/mp4" if file.kind == "video" else "image/jpeg",
+            size=file.size,
+        )
+        for file in view.files
+    )
+    return links
+
+
+def _result(model: Any, text: str, view: TaskView | None = None) -> CallToolResult:
     return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
+        content=[TextContent(type="text", text=text), *_links(view)],
+        structured_content=model.model_dump(mode="json"),
     )
 
 
@@ -140,10 +180,12 @@ async def generate_video(
     """
     state = _app_state(ctx)
     with tool_errors():
-        args = check_generate_arguments(arguments)
+        check = partial(check_generate_arguments, arguments, resolve_image=state.resolve_image)
+        # Local images are read and decoded: keep that off the event loop.
+        args = await anyio.to_thread.run_sync(check) if arguments.get("reference_images") else check()
         account = None if args.dry_run else _account(ctx)  # a dry run needs no key
         result = await state.service.generate(args, account, progress=_progress(ctx))
-    return _result(result, render_generate(result))
+    return _result(result, render_generate(result), result.task)
 
 
 async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskView]:
@@ -154,9 +196,13 @@ async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToo
     with tool_errors():
         args = check_arguments(GetTaskArguments, arguments)
         view = await state.service.get_task(
-            args.task_id, _account(ctx), wait_seconds=args.wait_seconds, progress=_progress(ctx)
+            args.task_id,
+            _account(ctx),
+            wait_seconds=args.wait_seconds,
+            progress=_progress(ctx),
+            output=args.output,
         )
-    return _result(view, render_task(view))
+    return _result(view, render_task(view), view)
 
 
 async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskList]:
@@ -237,8 +283,9 @@ def build_server(
     schedule: PollSchedule | None = None,
     retry: RetryPolicy | None = None,
     shutdown: Shutdown | None = None,
+    downloads: DownloadPolicy | None = None,
 ) -> MCPServer:
-    """The imini-mcp server for `settings`. `clock`, `schedule` and `retry` exist for tests and benchmarks."""
+    """The imini-mcp server for `settings`. `clock`, `schedule`, `retry`, `downloads` are for tests/benchmarks."""
 
     @asynccontextmanager
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
@@ -261,10 +308,18 @@ def build_server(
             follower = TaskFollower(tg, schedule=schedule, clock=clock)
             if shutdown is not None:
                 shutdown.add(follower.release_all)
+            delivery = FileDelivery(
+                http,
+                journal,
+                settings.output_dir,
+                default_mode=settings.output_mode,
+                policy=downloads or DownloadPolicy(),
+            )
             service = VideoService(
                 journal=journal,
                 follower=follower,
                 limits=WaitLimits(settings.default_wait_seconds, settings.max_wait_seconds),
+                delivery=delivery,
             )
             client = IminiClient(http, base_url=base_url, api_key=api_key, policy=retry)
             log.info(
@@ -280,6 +335,11 @@ def build_server(
                 http=http,
                 base_url=base_url,
                 retry=retry,
+                resolve_image=make_resolver(
+                    local_files=settings.reads_local_files(),
+                    allowed_roots=[Path(root) for root in settings.allowed_roots],
+                    input_root=settings.input_root,
+                ),
             )
 
     mcp = MCPServer(

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 import anyio
 
 from imini_mcp.client import IminiClient
+from imini_mcp.delivery import FileDelivery
 from imini_mcp.errors import IminiError, RequestRejected, SubmitOutcomeUnknown, TaskNotFound
+from imini_mcp.images import shorten_data_uris
 from imini_mcp.journal import IdempotencyConflict, Journal, TaskRecord
 from imini_mcp.models import GenerateVideoArguments, request_notes
 from imini_mcp.polling import TaskFollower, WaitState
@@ -65,10 +67,27 @@ def request_hash(body: dict[str, Any]) -> str:
 
 
 class VideoService:
-    def __init__(self, *, journal: Journal, follower: TaskFollower, limits: WaitLimits | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        follower: TaskFollower,
+        limits: WaitLimits | None = None,
+        delivery: FileDelivery | None = None,
+    ) -> None:
         self.journal = journal
         self.follower = follower
         self.limits = limits or WaitLimits()
+        self.delivery = delivery
+
+    async def _finish(self, view: TaskView, owner: str, output: str | None) -> TaskView:
+        """A succeeded task in output mode file/both: save its files (once, verified)."""
+        if self.delivery is None or view.status != "succeeded":
+            return view
+        record = await self._journal(self.journal.get, owner, view.task_id)
+        options = record.options if record else {}
+        mode = self.delivery.mode(output, options.get("output"))
+        return await self.delivery.deliver(view, owner=owner, mode=mode, name=options.get("output_name"))
 
     async def _journal(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         # SQLite calls block; keep them off the event loop.
@@ -81,12 +100,13 @@ class VideoService:
     ) -> GenerateVideoResult:
         """Dry run (needs no account) or submit once, journalled, then wait as asked."""
         body = args.to_body()
+        shown = shorten_data_uris(body)  # inline images would swamp the answer and the journal
         cost = estimate_cost(args)
         notes = request_notes(args)
         if args.dry_run:
             return GenerateVideoResult(
                 submitted=False,
-                request_body=body,
+                request_body=shown,
                 estimated_cost=cost,
                 notes=notes,
                 next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
@@ -103,9 +123,10 @@ class VideoService:
                 self.journal.begin_submit,
                 owner=account.owner,
                 model=args.model,
-                body=body,
+                body=shown,
                 request_hash=digest,
                 idempotency_key=args.idempotency_key,
+                options={k: v for k, v in (("output", args.output), ("output_name", args.output_name)) if v},
             )
         except IdempotencyConflict as exc:
             raise RequestRejected(
@@ -125,10 +146,10 @@ class VideoService:
         view = self._view(record)
         wait = self.limits.clamp(args.wait_seconds)
         if wait > 0:
-            view = await self._wait(record, account, wait, progress)
+            view = await self._finish(await self._wait(record, account, wait, progress), account.owner, None)
         return GenerateVideoResult(
             submitted=True,
-            request_body=body,
+            request_body=shown,
             estimated_cost=cost,
             notes=notes,
             task=view,
@@ -201,6 +222,7 @@ class VideoService:
         wait = self.limits.clamp(args.wait_seconds)
         if wait > 0 and not view.is_terminal:
             view = await self._wait(record, account, wait, progress)
+        view = await self._finish(view, account.owner, None)
         return GenerateVideoResult(
             submitted=True,
             replayed=True,
@@ -220,16 +242,18 @@ class VideoService:
         *,
         wait_seconds: float | None = None,
         progress: Progress | None = None,
+        output: str | None = None,
     ) -> TaskView:
         record = await self._journal(self.journal.get, account.owner, task_id)
         if record is not None and record.status in ("succeeded", "failed"):
-            return self._view(record)  # final: the journal has everything, even after imini forgets the task
-        wait = self.limits.clamp(wait_seconds)
-        if record is not None and wait > 0:
-            return await self._wait(record, account, wait, progress)
-        snapshot = await account.client.get_task(task_id)
-        stored = await self._record_snapshot(account.owner, snapshot)
-        return self._view(stored) if stored else TaskView.from_snapshot(snapshot)
+            view = self._view(record)  # final: the journal has everything, even after imini forgets the task
+        elif record is not None and (wait := self.limits.clamp(wait_seconds)) > 0:
+            view = await self._wait(record, account, wait, progress)
+        else:
+            snapshot = await account.client.get_task(task_id)
+            stored = await self._record_snapshot(account.owner, snapshot)
+            view = self._view(stored) if stored else TaskView.from_snapshot(snapshot)
+        return await self._finish(view, account.owner, output)
 
     async def _record_snapshot(self, owner: str, snapshot: TaskSnapshot) -> TaskRecord | None:
         return await self._journal(

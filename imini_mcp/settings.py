@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from platformdirs import user_data_path
+from platformdirs import user_data_path, user_videos_path
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -26,6 +26,14 @@ def _comma_list(value: object) -> object:
 
 
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
+
+
+def default_output_dir() -> Path:
+    return user_videos_path() / "imini-mcp"
+
+
+def default_allowed_roots() -> list[str]:
+    return [str(Path.cwd()), str(Path.home())]
 
 
 def default_journal_path() -> Path:
@@ -72,6 +80,27 @@ class Settings(BaseSettings):
         description="SQLite task journal (every submitted task, so none is ever lost).",
     )
     log_level: str = Field("INFO", description="Python log level for stderr logging.")
+
+    # --- files in and out ---
+    output_mode: Literal["url", "file", "both"] = Field(
+        "url", description="What a finished task gives: imini's URLs, downloaded files, or both."
+    )
+    output_dir: Path = Field(default_factory=default_output_dir, description="Where downloaded videos go.")
+    local_files: bool | None = Field(
+        None,
+        description="Read local image paths (as reference images). Default: on for stdio, off for HTTP, where a "
+        "path would name a file on the server.",
+    )
+    allowed_roots: CommaList = Field(
+        default_factory=default_allowed_roots,
+        description="Folders local images may be read from (comma-separated). Default: working directory, home.",
+    )
+    input_root: Path = Field(
+        default_factory=Path.cwd, description="Relative image paths are relative to this."
+    )
+
+    def reads_local_files(self) -> bool:
+        return self.local_files if self.local_files is not None else self.transport == "stdio"
 
     # --- remote deployment (streamable HTTP) ---
     transport: Literal["stdio", "streamable-http"] = Field("stdio", description="How clients connect.")

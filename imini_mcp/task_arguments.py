@@ -33,6 +33,11 @@ class GetTaskArguments(BaseModel):
         description="The task id generate_video returned, e.g. task_2042864638838083584.",
     )
     wait_seconds: float | None = Field(None, ge=0, le=3600, description=WAIT_DESCRIPTION)
+    output: Literal["url", "file", "both"] | None = Field(
+        None,
+        description="url = imini's links; file / both = also save the video and cover on this machine once it "
+        "succeeded. Default: what generate_video asked for, else the server's setting.",
+    )
 
 
 class ListTasksArguments(BaseModel):

@@ -13,6 +13,7 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from imini_mcp.client import RetryPolicy
+from imini_mcp.downloads import DownloadPolicy
 from imini_mcp.polling import Clock, PollSchedule
 from imini_mcp.server import build_server
 from imini_mcp.settings import Settings
@@ -22,6 +23,7 @@ from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
 FAKE_KEY = "imini-test-key-DO-NOT-LEAK-7f3a9c"
 # Speed-up of simulated time: a 10 s simulated task takes 0.1 s of real time.
 TIME_SCALE = 0.01
+FAST_DOWNLOADS = DownloadPolicy(retry_wait=0.01, retry_wait_max=0.05, read_timeout=5, total_timeout=30)
 FAST_RETRY = RetryPolicy(
     read_attempts=3, read_timeout=5, wait_initial=0.01, wait_max=0.05, rate_limit_floor=0
 )
@@ -89,6 +91,9 @@ def make_settings(backend: Backend, journal_path: Path) -> Callable[..., Setting
             "journal_path": journal_path,
             "default_wait_seconds": 0,
             "max_wait_seconds": 600,
+            "output_dir": journal_path.parent / "videos",
+            "allowed_roots": [str(journal_path.parent)],
+            "input_root": journal_path.parent,
         }
         return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
 
@@ -99,7 +104,11 @@ def make_settings(backend: Backend, journal_path: Path) -> Callable[..., Setting
 def make_server(backend: Backend, make_settings: Callable[..., Settings]) -> Callable[..., MCPServer]:
     def make(**overrides: Any) -> MCPServer:
         return build_server(
-            make_settings(**overrides), clock=backend.clock, retry=FAST_RETRY, schedule=PollSchedule(jitter=0)
+            make_settings(**overrides),
+            clock=backend.clock,
+            retry=FAST_RETRY,
+            schedule=PollSchedule(jitter=0),
+            downloads=FAST_DOWNLOADS,
         )
 
     return make

@@ -38,7 +38,13 @@ async def test_tools_are_listed_with_schemas_annotations_and_output_schemas(conn
         tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == {"generate_video", "get_task", "list_tasks"}
     gen = tools["generate_video"]
-    assert set(gen.input_schema["properties"]) == BODY_FIELDS | {"dry_run", "wait_seconds", "idempotency_key"}
+    assert set(gen.input_schema["properties"]) == BODY_FIELDS | {
+        "dry_run",
+        "wait_seconds",
+        "idempotency_key",
+        "output",
+        "output_name",
+    }
     assert gen.input_schema["additionalProperties"] is False
     assert gen.input_schema.get("required", []) == []
     for name, prop in _walk_properties(gen.input_schema):

@@ -1,0 +1,70 @@
+"""Delivering a finished task as files: download every video and cover once, verified, into the output dir.
+
+Runs only for succeeded tasks in output mode `file` or `both`. Downloads of one task are serialised (many
+waiters, one download); a verified file already on disk is reused; a failed download leaves nothing at
+the final path and is reported on the view (the URLs still work, and the next call tries again).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import anyio
+import httpx
+
+from imini_mcp.downloads import DownloadFailed, DownloadPolicy, confined_path, download_file, safe_name
+from imini_mcp.journal import Journal
+from imini_mcp.results import LocalFile, TaskView
+
+log = logging.getLogger(__name__)
+
+OutputMode = Literal["url", "file", "both"]
+
+
+@dataclass
+class FileDelivery:
+    http: httpx.AsyncClient
+    journal: Journal
+    output_dir: Path
+    default_mode: OutputMode = "url"
+    policy: DownloadPolicy = field(default_factory=DownloadPolicy)
+    _locks: defaultdict[tuple[str, str], anyio.Lock] = field(default_factory=lambda: defaultdict(anyio.Lock))
+
+    def mode(self, asked: str | None, stored: str | None) -> str:
+        return asked or stored or self.default_mode
+
+    async def deliver(self, view: TaskView, *, owner: str, mode: str, name: str | None) -> TaskView:
+        """Download the results of a succeeded task if `mode` asks for files; return the view with them."""
+        if mode == "url" or view.status != "succeeded" or not view.videos:
+            return view
+        saved: list[LocalFile] = []
+        errors: list[str] = []
+        async with self._locks[(owner, view.task_id)]:
+            for index, video in enumerate(view.videos):
+                for kind, url, ext in (("video", video.url, "mp4"), ("cover", video.cover_url, "jpg")):
+                    if not url:
+                        continue
+                    try:
+                        dest = confined_path(self.output_dir, safe_name(view.task_id, name, kind, index, ext))
+                        file = await download_file(self.http, url, dest, kind=kind, policy=self.policy)  # type: ignore[arg-type]
+                    except (DownloadFailed, ValueError, OSError) as exc:
+                        log.warning("saving %s of %s failed: %s", kind, view.task_id, exc)
+                        errors.append(f"{kind} {index + 1}: {exc}")
+                        continue
+                    saved.append(LocalFile(path=str(file.path), kind=kind, size=file.size, source_url=url))
+            if saved:
+                await anyio.to_thread.run_sync(
+                    lambda: self.journal.add_files(owner, view.task_id, [f.path for f in saved])
+                )
+        view.files = saved
+        view.download_error = "; ".join(errors) or None
+        if errors:
+            view.next_step += (
+                " Saving a file failed (see download_error); the URLs still work, and calling get_task "
+            )
+            view.next_step += "again retries the download."
+        return view

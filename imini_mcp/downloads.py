@@ -1,0 +1,411 @@
+"""Verified, streamed downloads of imini's result files (the MP4 video and its cover image).
+
+Contract: :func:`download_file` either leaves a complete, verified file at ``dest`` (written to a
+temporary file in the same folder, checked, fsynced, then atomically renamed) or raises
+:class:`DownloadFailed` / propagates cancellation with no partial file anywhere. Memory use is
+constant whatever the file size; only transient failures are retried. The caller's HTTP client is
+injected; its ``Authorization`` header is never sent to the file host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import stat
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, ClassVar, Literal
+
+import anyio
+import anyio.to_thread
+import httpx
+
+from .errors import IminiError
+
+__all__ = [
+    "DownloadFailed",
+    "DownloadPolicy",
+    "SavedFile",
+    "confined_path",
+    "download_file",
+    "safe_name",
+]
+
+Kind = Literal["video", "cover"]
+
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
+_EXT = re.compile(r"[A-Za-z0-9]{1,10}")
+_NOT_SAFE = re.compile(r"[^a-z0-9._-]+")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+_MAX_NAME = 100
+_PNG = b"\x89PNG\r\n\x1a\n"
+_JPEG = b"\xff\xd8\xff"
+_HEAD = 12  # bytes needed to judge the content: an MP4 box header or an image signature
+# Worth another try: the same GET may well succeed a moment later.
+_TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class DownloadPolicy:
+    """Timeouts, retries and limits of one :func:`download_file` call."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0  # longest wait for the next bytes
+    total_timeout: float = 900.0  # the whole call, retries and waits included
+    attempts: int = 3  # retries only transient failures; a GET is safe to repeat
+    max_bytes: int = 2 * 1024**3
+    chunk_size: int = 1024 * 1024
+    retry_wait: float = 0.5  # first wait between attempts, doubled each time...
+    retry_wait_max: float = 8.0  # ...up to this
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if self.chunk_size < 1 or self.max_bytes < 1:
+            raise ValueError("chunk_size and max_bytes must be positive")
+
+
+class DownloadFailed(IminiError):
+    """A result file could not be downloaded; the URL itself is untouched and may still work."""
+
+    default_next_step: ClassVar[str] = (
+        "The result URL is still usable: open or download it directly, or call get_task again later to "
+        "retry the download. imini does not say how long result URLs stay valid, so do it soon."
+    )
+
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None, next_step: str | None = None
+    ) -> None:
+        self.url = url
+        super().__init__(message, status=status, next_step=next_step)
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """A verified file on disk."""
+
+    url: str
+    path: Path
+    size: int
+    kind: Kind
+    reused: bool  # True: a verified file was already at path and nothing was downloaded
+
+
+def safe_name(task_id: str, name: str | None, kind: Kind, index: int, ext: str) -> str:
+    """A deterministic, harmless file name such as ``task_123.mp4`` or ``my-fox_task_123-2.cover.jpg``.
+
+    ``index`` is the 0-based position in the task's ``videos`` list (0 adds no suffix, 1 adds ``-2``).
+    ``name`` is slugged to ``[a-z0-9._-]``; input that is clearly an attempt to leave the folder (an
+    absolute path, ``..``, control characters) raises ValueError rather than being quietly renamed.
+    """
+    if not _TASK_ID.fullmatch(task_id):
+        raise ValueError(f"task id {task_id!r} is not a plain imini task id (letters, digits, _ and -)")
+    ext = ext.removeprefix(".")
+    if not _EXT.fullmatch(ext):
+        raise ValueError(f"file extension {ext!r} must be 1–10 letters or digits")
+    if index < 0:
+        raise ValueError(f"index must be 0 or more, got {index}")
+    stem = task_id if index == 0 else f"{task_id}-{index + 1}"
+    suffix = (".cover." if kind == "cover" else ".") + ext.lower()
+    prefix = _slug(name) if name is not None else ""
+    prefix = prefix[: max(0, _MAX_NAME - len(stem) - len(suffix) - 1)].rstrip("-._")
+    return f"{prefix}_{stem}{suffix}" if prefix else f"{stem}{suffix}"
+
+
+def confined_path(directory: Path, filename: str) -> Path:
+    """``directory/filename``, after checking that it cannot land outside ``directory`` (ValueError)."""
+    if (
+        filename in ("", ".", "..")
+        or "/" in filename
+        or "\\" in filename
+        or "\x00" in filename
+        or Path(filename).name != filename
+    ):
+        raise ValueError(f"{filename!r} is not a plain file name")
+    base = Path(directory).expanduser().resolve()
+    # resolve() follows an existing symlink at the destination: one pointing elsewhere is refused.
+    target = (base / filename).resolve()
+    if target == base or not target.is_relative_to(base):
+        raise ValueError(f"{filename!r} would be saved outside {base}")
+    return base / filename  # unresolved leaf: os.replace swaps a link itself, never writes through it
+
+
+async def download_file(
+    http: httpx.AsyncClient,
+    url: str,
+    dest: Path,
+    *,
+    kind: Kind,
+    policy: DownloadPolicy = DownloadPolicy(),
+) -> SavedFile:
+    """Download ``url`` to ``dest`` (see the module docstring); reuse a verified file already there."""
+    _check_url(url)
+    dest = Path(dest)
+    existing = await anyio.to_thread.run_sync(_verified_size, dest, kind)
+    if existing is not None:
+        return SavedFile(url=url, path=dest, size=existing, kind=kind, reused=True)
+    try:
+        await anyio.to_thread.run_sync(lambda: dest.parent.mkdir(parents=True, exist_ok=True))
+    except OSError as exc:
+        raise _disk_error(url, dest, exc) from exc
+
+    try:
+        with anyio.fail_after(policy.total_timeout):
+            size = await _with_retries(http, url, dest, kind, policy)
+    except TimeoutError as exc:
+        raise DownloadFailed(
+            f"Downloading the {kind} from {url} took longer than {policy.total_timeout:g} s and was stopped",
+            url=url,
+        ) from exc
+    return SavedFile(url=url, path=dest, size=size, kind=kind, reused=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Internals
+# --------------------------------------------------------------------------------------------
+
+
+class _AttemptFailed(Exception):
+    """One attempt failed; ``transient`` says whether another attempt may succeed."""
+
+    def __init__(self, cause: str, *, transient: bool, status: int | None = None) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.transient = transient
+        self.status = status
+
+
+async def _with_retries(
+    http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
+) -> int:
+    wait = policy.retry_wait
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return await _attempt(http, url, dest, kind, policy)
+        except _AttemptFailed as exc:
+            if not exc.transient or attempt == policy.attempts:
+                tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                raise DownloadFailed(
+                    f"Could not download the {kind} from {url}: {exc.cause}{tries}",
+                    url=url,
+                    status=exc.status,
+                ) from exc
+        except OSError as exc:  # our side: the folder is not writable, the disk is full...
+            raise _disk_error(url, dest, exc) from exc
+        await anyio.sleep(wait)
+        wait = min(wait * 2, policy.retry_wait_max)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _attempt(http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> int:
+    """One GET streamed into a part file; returns the size once the file is verified and in place."""
+    request = http.build_request(
+        "GET",
+        url,
+        # identity: the bytes counted are the bytes stored, so Content-Length can be checked exactly.
+        headers={"Accept-Encoding": "identity"},
+        timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
+    )
+    # The client may be the one that talks to imini's API: never hand its key to a file host.
+    request.headers.pop("Authorization", None)
+    part: _PartFile | None = None
+    try:
+        response = await http.send(request, stream=True, auth=None, follow_redirects=True)
+        try:
+            if not 200 <= response.status_code < 300:
+                raise _AttemptFailed(
+                    f"the server answered HTTP {response.status_code}",
+                    transient=response.status_code in _TRANSIENT_STATUS,
+                    status=response.status_code,
+                )
+            expected = _content_length(response)
+            if expected is not None and expected > policy.max_bytes:
+                raise _AttemptFailed(
+                    f"the file is {expected:,} bytes, over the {policy.max_bytes:,}-byte limit",
+                    transient=False,
+                )
+
+            # Created synchronously (a quick O_EXCL open): no await between creating it and owning it,
+            # so a cancellation cannot leave it behind unnoticed.
+            part = _PartFile.create(dest)
+            head = b""
+            received = 0
+            async for chunk in response.aiter_bytes(policy.chunk_size):
+                received += len(chunk)
+                if received > policy.max_bytes:
+                    raise _AttemptFailed(
+                        f"the file is over the {policy.max_bytes:,}-byte limit", transient=False
+                    )
+                if len(head) < _HEAD:  # judge the content as soon as possible, not after 2 GB of HTML
+                    head += chunk[: _HEAD - len(head)]
+                    if len(head) >= _HEAD:
+                        _check_magic(head, kind)
+                await anyio.to_thread.run_sync(part.write, chunk)
+            # Content-Length counts the bytes on the wire: the decoded count only if nothing was encoded.
+            encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+            arrived = response.num_bytes_downloaded if encoded else received
+            if expected is not None and arrived != expected:
+                raise _AttemptFailed(
+                    f"the transfer was truncated ({arrived:,} of {expected:,} bytes arrived)",
+                    transient=True,
+                )
+            _check_magic(head, kind)
+            await anyio.to_thread.run_sync(part.commit)
+            part = None  # it is dest now: nothing to clean up
+            return received
+        finally:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(5):
+                await response.aclose()
+    except httpx.HTTPError as exc:
+        raise _AttemptFailed(_describe(exc, policy), transient=_is_transient(exc)) from exc
+    finally:
+        if part is not None:
+            part.discard()  # synchronous on purpose: it must happen even while being cancelled
+
+
+class _PartFile:
+    """``.<name>.part-<random>`` next to ``dest``: written, then fsynced and renamed, or removed."""
+
+    def __init__(self, dest: Path, path: Path, fh: IO[bytes]) -> None:
+        self.dest = dest
+        self.path = path
+        self.fh = fh
+
+    @classmethod
+    def create(cls, dest: Path) -> _PartFile:
+        path = dest.with_name(f".{dest.name}.part-{secrets.token_hex(6)}")
+        # O_EXCL: never open (or follow a symlink to) something that is already there.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        return cls(dest, path, os.fdopen(fd, "wb"))
+
+    def write(self, chunk: bytes) -> None:
+        self.fh.write(chunk)
+
+    def commit(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.path, self.dest)
+        _fsync_dir(self.dest.parent)  # makes the rename itself durable
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.fh.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open folders; the rename is still atomic there
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _check_url(url: str) -> None:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise DownloadFailed(f"Cannot download {url!r}: it is not a valid URL", url=str(url)) from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise DownloadFailed(
+            f"Cannot download {url!r}: only http:// and https:// URLs are downloaded",
+            url=url,
+            next_step="Check the URL; result files from imini are always https:// URLs.",
+        )
+
+
+def _magic_ok(head: bytes, kind: Kind) -> bool:
+    if kind == "video":
+        return head[4:8] == b"ftyp"  # every MP4 starts with an ftyp box
+    return head.startswith((_JPEG, _PNG))
+
+
+def _check_magic(head: bytes, kind: Kind) -> None:
+    if _magic_ok(head, kind):
+        return
+    stripped = head.lstrip()
+    if stripped[:1] == b"<":
+        what = "an HTML/XML page"
+    elif stripped[:1] in (b"{", b"["):
+        what = "JSON"
+    elif not head:
+        what = "an empty body"
+    else:
+        what = "data that is not an MP4 video" if kind == "video" else "data that is not a JPEG or PNG image"
+    raise _AttemptFailed(f"the server sent {what} instead of the {kind}", transient=False)
+
+
+def _verified_size(path: Path, kind: Kind) -> int | None:
+    """Size of a usable file already at ``path`` (regular, non-empty, right magic), else None."""
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+            return None
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD)
+    except OSError:
+        return None
+    return info.st_size if _magic_ok(head, kind) else None
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else None  # absent or unparsable: nothing to compare
+
+
+def _is_transient(exc: httpx.HTTPError) -> bool:
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.TooManyRedirects):
+        return False
+    return isinstance(exc, httpx.TransportError | httpx.DecodingError)
+
+
+def _describe(exc: httpx.HTTPError, policy: DownloadPolicy) -> str:
+    # Plain words, and never str(request) or headers: those could carry credentials.
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"could not connect within {policy.connect_timeout:g} s"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no data arrived for {policy.read_timeout:g} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return "the connection timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect to the server"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return "the connection was closed before the whole file arrived (truncated)"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "too many redirects"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "it redirected to a URL that is not http(s)"
+    return f"{type(exc).__name__}"
+
+
+def _disk_error(url: str, dest: Path, exc: OSError) -> DownloadFailed:
+    return DownloadFailed(
+        f"Could not save the file from {url} to {dest}: {exc.strerror or exc}",
+        url=url,
+        next_step=(
+            "Check that the download folder exists, is writable and has free space, then try again; "
+            "the result URL itself is still usable."
+        ),
+    )
+
+
+def _slug(name: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError("the file name contains control characters (such as NUL or a line break)")
+    if name.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(name):
+        raise ValueError(f"{name!r} is a path; give a plain name such as 'my fox'")
+    if any(part.strip() == ".." for part in re.split(r"[\\/]", name)):
+        raise ValueError(f"{name!r} tries to leave the download folder ('..'); give a plain name")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    slug = _NOT_SAFE.sub("-", ascii_name)
+    slug = re.sub(r"\.{2,}", ".", slug)
+    return slug.strip("-._")
