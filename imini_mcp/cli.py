@@ -7,31 +7,19 @@ import logging
 import sys
 
 from pydantic import ValidationError
+from pydantic_core import PydanticUndefined
 
 from imini_mcp import __version__
 from imini_mcp.settings import Settings
 
-ENV_HELP = """\
-environment (also read from a .env file in the working directory):
-  IMINI_API_KEY               your imini API key (not needed for dry runs or --simulate)
-  IMINI_BASE_URL              API base URL (default https://openapi.imini.ai/imini/router)
-  IMINI_CONNECT_TIMEOUT       seconds to connect to imini (default 10)
-  IMINI_READ_TIMEOUT          seconds to wait for one imini answer (default 60)
-  IMINI_DEFAULT_WAIT_SECONDS  how long calls wait for a result by default (default 45)
-  IMINI_MAX_WAIT_SECONDS      the longest wait a call may ask for (default 240)
-  IMINI_JOURNAL_PATH          SQLite task journal (default: the user data dir)
-  IMINI_SIMULATE              true = use the built-in simulated imini
-  IMINI_SIMULATE_SECONDS      how long a simulated task takes (default 20)
-  IMINI_LOG_LEVEL             stderr log level (default INFO)
-  remote (streamable HTTP) deployment:
-  IMINI_TRANSPORT             stdio (default) or streamable-http
-  IMINI_HOST / IMINI_PORT     where to listen (default 127.0.0.1:8000)
-  IMINI_MCP_AUTH_TOKEN        bearer token every request must present (required off loopback)
-  IMINI_PER_USER_KEYS         true = each request brings its own key in X-Imini-Api-Key
-  IMINI_ALLOWED_HOSTS         extra Host names to accept, comma-separated (DNS-rebinding protection)
-  IMINI_ALLOWED_ORIGINS       extra Origins to accept, comma-separated
-  IMINI_MAX_BODY_BYTES        largest request body (default 60 MiB)
-"""
+
+def env_help() -> str:
+    """Every setting as its environment variable, from the Settings model itself (so --help cannot drift)."""
+    lines = ["environment (also read from a .env file in the working directory):"]
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default in (None, PydanticUndefined) else f" (default: {field.default})"
+        lines.append(f"  IMINI_{name.upper():<22} {field.description or ''}{default}")
+    return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,7 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="imini-mcp",
         description="MCP server for imini's video API (kling/kling-v3). Speaks MCP over stdio (default) or "
         "streamable HTTP.",
-        epilog=ENV_HELP,
+        epilog=env_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"imini-mcp {__version__}")
@@ -51,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--simulate-seconds", type=float, help="how long a simulated task takes (default 20)")
     parser.add_argument("--journal", dest="journal_path", help="path of the SQLite task journal")
+    parser.add_argument("--output-mode", choices=["url", "file", "both"], help="what a finished task gives")
+    parser.add_argument("--output-dir", help="where downloaded videos go")
     parser.add_argument("--transport", choices=["stdio", "streamable-http"], help="how clients connect")
     parser.add_argument("--host", help="HTTP: address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="HTTP: port (default 8000)")

@@ -103,11 +103,13 @@ class Settings(BaseSettings):
         return self.local_files if self.local_files is not None else self.transport == "stdio"
 
     # --- remote deployment (streamable HTTP) ---
-    transport: Literal["stdio", "streamable-http"] = Field("stdio", description="How clients connect.")
+    transport: Literal["stdio", "streamable-http"] = Field(
+        "stdio", description="How clients connect: stdio or streamable-http."
+    )
     host: str = Field("127.0.0.1", description="HTTP: address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="HTTP: port to listen on.")
     mcp_auth_token: SecretStr | None = Field(
-        None, description="HTTP: bearer token every request must present (IMINI_MCP_AUTH_TOKEN)."
+        None, description="HTTP: bearer token every request must present; required to listen beyond loopback."
     )
     per_user_keys: bool = Field(
         False,

@@ -23,6 +23,7 @@ from imini_mcp.errors import (
     UpstreamError,
     error_for_status,
 )
+from imini_mcp.settings import Settings
 from imini_mcp.tooling import RawArguments
 
 
@@ -64,17 +65,20 @@ def test_cli_version_and_help_list_every_option_and_variable() -> None:
     help_text = subprocess.run(
         [sys.executable, "-m", "imini_mcp", "--help"], capture_output=True, text=True
     ).stdout
-    for word in (
+    for flag in (
         "--simulate",
         "--journal",
         "--log-level",
-        "IMINI_API_KEY",
-        "IMINI_BASE_URL",
-        "IMINI_JOURNAL_PATH",
-        "IMINI_MAX_WAIT_SECONDS",
-        "IMINI_DEFAULT_WAIT_SECONDS",
+        "--transport",
+        "--host",
+        "--port",
+        "--per-user-keys",
+        "--output-mode",
+        "--output-dir",
     ):
-        assert word in help_text
+        assert flag in help_text
+    for name in Settings.model_fields:
+        assert f"IMINI_{name.upper()}" in help_text
 
 
 def test_bad_configuration_is_refused_with_a_clear_message(tmp_path: Path) -> None:
