@@ -35,6 +35,7 @@ from imini_mcp.images import make_resolver
 from imini_mcp.journal import Journal
 from imini_mcp.models import GenerateVideoArguments, ImageResolver, check_generate_arguments
 from imini_mcp.polling import Clock, PollSchedule, TaskFollower
+from imini_mcp.prompts import register_prompts
 from imini_mcp.results import (
     GenerateVideoResult,
     TaskList,
@@ -368,6 +369,8 @@ def build_server(
         if record is None:
             raise ResourceNotFoundError(f"No journalled task {task_id!r}")
         return json.dumps(summarize(record).model_dump(mode="json"), indent=2)
+
+    register_prompts(mcp)
 
     @mcp.custom_route("/healthz", methods=["GET"])
     async def healthz(request: Request) -> JSONResponse:

@@ -309,3 +309,21 @@ async def test_the_api_key_never_appears_in_results(connect: Any, backend: Backe
         ]
     for result in texts:
         assert FAKE_KEY not in json.dumps(result.model_dump(mode="json"))
+
+
+async def test_prompts_help_compose_valid_requests(connect: Any) -> None:
+    async with connect() as client:
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        story = await client.get_prompt(
+            "storyboard", {"story": "A fox crosses a frozen lake", "duration": "8"}
+        )
+        i2v = await client.get_prompt(
+            "image_to_video", {"image": "https://example.com/a.jpg", "motion": "waves"}
+        )
+    assert set(prompts) == {"storyboard", "image_to_video"}
+    assert {a.name for a in prompts["storyboard"].arguments} >= {"story", "duration"}
+    text = story.messages[0].content.text
+    assert "add up to exactly 8 seconds" in text
+    assert "1 to 6 shots" in text
+    assert "dry_run" in text
+    assert '"reference_type": "first_frame"' in i2v.messages[0].content.text
