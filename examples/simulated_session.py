@@ -3,7 +3,7 @@
     python examples/simulated_session.py
 
 It starts `imini-mcp --simulate` over stdio, dry-runs the storyboard in examples/storyboard.json, submits
-it, follows the task to the finished video and lists the journal. No API key, no credits.
+it, follows the task to the finished video, runs examples/image_to_video.json, and lists the journal. No API key, no credits.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ async def main() -> None:
             )
             print("\n--- finished ---\n" + done.content[0].text)
             assert done.structured_content["status"] == "succeeded"
+
+            image_to_video = json.loads((HERE / "image_to_video.json").read_text())
+            animated = await client.call_tool("generate_video", image_to_video | {"wait_seconds": 60})
+            print("\n--- image-to-video ---\n" + animated.content[0].text)
+            assert animated.structured_content["task"]["status"] == "succeeded"
 
             listing = await client.call_tool("list_tasks", {"limit": 5})
             print("\n--- journal ---\n" + listing.content[0].text)

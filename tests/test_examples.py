@@ -37,3 +37,4 @@ def test_the_simulated_session_script_finishes_a_video(tmp_path: Path) -> None:
     assert "Dry run: valid, nothing was sent." in run.stdout
     assert "succeeded (final)" in run.stdout
     assert "progress" in run.stdout
+    assert "--- image-to-video ---" in run.stdout
