@@ -474,6 +474,20 @@ class Journal:
                 )
             return _record(self._row(conn, row["journal_id"]))
 
+    def merge_options(self, owner: str, task_id: str, key: str, changes: dict[str, Any]) -> TaskRecord | None:
+        """Merge `changes` into the dict `options[key]` (e.g. MCP task metadata); None if not this owner's."""
+        with self._write() as conn:
+            row = self._row_by_task(conn, owner, task_id)
+            if row is None:
+                return None
+            options: dict[str, Any] = json.loads(row["options"])
+            options[key] = {**options.get(key, {}), **changes}
+            conn.execute(
+                "UPDATE tasks SET options = ?, updated_at = ? WHERE journal_id = ?",
+                (_dumps(options), self._clock(), row["journal_id"]),
+            )
+            return _record(self._row(conn, row["journal_id"]))
+
     # -- reads -----------------------------------------------------------------------------------------
 
     def get(self, owner: str, task_id: str) -> TaskRecord | None:
@@ -506,6 +520,7 @@ class Journal:
         since: float | None = None,
         limit: int = 20,
         before_journal_id: int | None = None,
+        with_option: str | None = None,
     ) -> list[TaskRecord]:
         """The owner's tasks, newest first (submitted_at, then journal_id).
 
@@ -515,6 +530,7 @@ class Journal:
             since: only tasks submitted at or after this unix time.
             limit: page size; 0 or less gives [].
             before_journal_id: paging cursor, the journal_id of the last record of the previous page.
+            with_option: only tasks whose options have this key (e.g. "mcp_task").
         """
         if limit <= 0:
             return []
@@ -527,6 +543,9 @@ class Journal:
         if since is not None:
             where.append("submitted_at >= ?")
             params.append(since)
+        if with_option is not None:
+            where.append("json_extract(options, '$.' || ?) IS NOT NULL")
+            params.append(with_option)
         with self._lock:
             if before_journal_id is not None:
                 cursor_row = self._conn.execute(

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +33,7 @@ from imini_mcp.downloads import DownloadPolicy
 from imini_mcp.errors import ConfigurationError, IminiError
 from imini_mcp.images import make_resolver
 from imini_mcp.journal import Journal
+from imini_mcp.mcp_tasks import OPTION, TaskRunner, TasksExtension, legacy_tasks_middleware
 from imini_mcp.models import GenerateVideoArguments, ImageResolver, check_generate_arguments
 from imini_mcp.polling import Clock, PollSchedule, TaskFollower
 from imini_mcp.prompts import register_prompts
@@ -75,6 +76,7 @@ class AppState:
     base_url: str
     retry: RetryPolicy | None
     resolve_image: ImageResolver
+    tasks: TaskRunner
 
 
 def _app_state(ctx: Context) -> AppState:
@@ -87,11 +89,14 @@ def owner_for_key(api_key: str) -> str:
 
 
 def _account(ctx: Context) -> Account:
+    return account_for_headers(_app_state(ctx), ctx.headers or {})
+
+
+def account_for_headers(state: AppState, headers: Mapping[str, str]) -> Account:
     """Whose call this is. Per-user HTTP mode: the key in the request header, used for this request only."""
-    state = _app_state(ctx)
     if not state.settings.per_user_keys:
         return state.account
-    api_key = (ctx.headers or {}).get(USER_KEY_HEADER, "").strip()
+    api_key = headers.get(USER_KEY_HEADER, "").strip()
     if not api_key:
         raise ConfigurationError(
             "This server runs in per-user mode and the request carried no imini API key",
@@ -152,7 +157,7 @@ def _links(view: TaskView | None) -> list[ContentBlock]:
     return links
 
 
-def _result(model: Any, text: str, view: TaskView | None = None) -> CallToolResult:
+def tool_result(model: Any, text: str, view: TaskView | None = None) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text), *_links(view)],
         structured_content=model.model_dump(mode="json"),
@@ -186,7 +191,7 @@ async def generate_video(
         args = await anyio.to_thread.run_sync(check) if arguments.get("reference_images") else check()
         account = None if args.dry_run else _account(ctx)  # a dry run needs no key
         result = await state.service.generate(args, account, progress=_progress(ctx))
-    return _result(result, render_generate(result), result.task)
+    return tool_result(result, render_generate(result), result.task)
 
 
 async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskView]:
@@ -203,7 +208,7 @@ async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToo
             progress=_progress(ctx),
             output=args.output,
         )
-    return _result(view, render_task(view), view)
+    return tool_result(view, render_task(view), view)
 
 
 async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskList]:
@@ -216,7 +221,7 @@ async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallT
         listing = await state.service.list_tasks(
             _account(ctx), status=args.status, since=args.since, limit=args.limit
         )  # type: ignore[arg-type]
-    return _result(listing, render_task_list(listing))
+    return tool_result(listing, render_task_list(listing))
 
 
 TOOLS = [
@@ -329,7 +334,7 @@ def build_server(
                 "SIMULATED backend" if settings.simulate else base_url,
                 settings.journal_path,
             )
-            yield AppState(
+            state = AppState(
                 settings=settings,
                 service=service,
                 account=Account(owner="", client=client),
@@ -341,7 +346,10 @@ def build_server(
                     allowed_roots=[Path(root) for root in settings.allowed_roots],
                     input_root=settings.input_root,
                 ),
+                tasks=TaskRunner(tg),
             )
+            _resume_mcp_tasks(state)
+            yield state
 
     mcp = MCPServer(
         name="imini-mcp",
@@ -351,6 +359,8 @@ def build_server(
         website_url="https://docs.imini.ai/en/api-reference/videos/kling-v3",
         tools=TOOLS,
         lifespan=lifespan,
+        extensions=[TasksExtension()],
+        middleware=[legacy_tasks_middleware],
         log_level=settings.log_level,
     )
 
@@ -396,6 +406,17 @@ async def _start_simulator(stack: AsyncExitStack, settings: Settings, clock: Clo
     base_url = await stack.enter_async_context(serve_simulator(sim))
     log.warning("SIMULATED imini at %s: no credits are used and the videos are samples", base_url)
     return base_url, "simulated-key"
+
+
+def _resume_mcp_tasks(state: AppState) -> None:
+    """After a restart, keep following the MCP tasks of the local user (per-user HTTP keys are not stored,
+    so those resume on the user's next tasks/get)."""
+    if state.settings.per_user_keys:
+        return
+    for record in state.service.journal.unfinished(owner=""):
+        meta = record.options.get(OPTION)
+        if meta and not meta.get("cancelled_at") and record.task_id:
+            state.tasks.ensure(state, state.account, record.task_id)
 
 
 def _recover_interrupted_submits(journal: Journal, settings: Settings) -> None:

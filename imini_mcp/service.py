@@ -255,6 +255,18 @@ class VideoService:
             view = self._view(stored) if stored else TaskView.from_snapshot(snapshot)
         return await self._finish(view, account.owner, output)
 
+    async def follow_to_end(self, task_id: str, account: Account) -> TaskView:
+        """Background work (MCP Tasks): follow a journalled task until it ends, then save its files."""
+        while True:
+            record = await self._journal(self.journal.get, account.owner, task_id)
+            if record is None:
+                raise TaskNotFound(f"Task {task_id} is not in the journal")
+            if record.status in ("succeeded", "failed"):
+                return await self._finish(self._view(record), account.owner, None)
+            await self._wait(record, account, self.limits.max_seconds or 240.0, None)
+            if self.follower.closing:
+                return self._view(record)
+
     async def _record_snapshot(self, owner: str, snapshot: TaskSnapshot) -> TaskRecord | None:
         return await self._journal(
             self.journal.update_status,
