@@ -269,3 +269,30 @@ def test_sdk_internals_the_tasks_support_relies_on() -> None:
     MethodBinding("tasks/get", dict, lambda ctx, p: None)  # type: ignore[arg-type]
     assert "2026-07-28" in MODERN_PROTOCOL_VERSIONS
     assert "2025-11-25" in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+async def test_legacy_tasks_list_pages_newest_first(
+    make_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import imini_mcp.mcp_tasks
+
+    monkeypatch.setattr(imini_mcp.mcp_tasks, "LIST_PAGE", 2)
+    async with Client(make_server(), mode="legacy") as client:
+        ids = [
+            (
+                await raw(
+                    client,
+                    "tools/call",
+                    {"name": "generate_video", "arguments": {"prompt": f"c{n}"}, "task": {}},
+                )
+            )["task"]["taskId"]
+            for n in range(3)
+        ]
+        first = await raw(client, "tasks/list")
+        second = await raw(client, "tasks/list", {"cursor": first["nextCursor"]})
+        with pytest.raises(MCPError) as bad:
+            await raw(client, "tasks/list", {"cursor": "not-a-cursor"})
+    assert [t["taskId"] for t in first["tasks"]] == [ids[2], ids[1]]
+    assert [t["taskId"] for t in second["tasks"]] == [ids[0]]
+    assert "nextCursor" not in second
+    assert bad.value.code == -32602
