@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -21,6 +20,7 @@ from imini_mcp.errors import (
 )
 from imini_mcp.simulator import Fault
 from tests.conftest import DOC_EXAMPLE, FAKE_KEY, FAST_RETRY, Backend
+from tests.processes import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -33,12 +33,6 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 def _client(http: httpx.AsyncClient, url: str, key: str | None = FAKE_KEY) -> IminiClient:
     return IminiClient(http, base_url=url, api_key=key, policy=FAST_RETRY)
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_submit_returns_the_receipt(http: httpx.AsyncClient, backend: Backend) -> None:
@@ -63,7 +57,7 @@ async def test_a_read_timeout_after_sending_is_an_unknown_outcome_not_a_retry(ba
 
 
 async def test_a_connection_that_never_opened_is_retried_then_reported(http: httpx.AsyncClient) -> None:
-    client = _client(http, f"http://127.0.0.1:{_closed_port()}/imini/router")
+    client = _client(http, f"http://127.0.0.1:{free_port()}/imini/router")
     with pytest.raises(NetworkError) as caught:
         await client.submit(DOC_EXAMPLE)
     assert "Could not connect" in str(caught.value)

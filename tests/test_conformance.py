@@ -7,15 +7,13 @@ Skipped unless scripts/install-node-tools.sh has installed the suite and node >=
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.processes import http_server_process
 
 ROOT = Path(__file__).parent.parent
 TOOLS = ROOT / ".node-tools" / "node_modules"
@@ -40,48 +38,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One imini-mcp HTTP server (simulated imini) for the whole module."""
-    tmp = tmp_path_factory.mktemp("conformance")
-    port = _free_port()
-    env = os.environ | {
-        "IMINI_JOURNAL_PATH": str(tmp / "journal.sqlite3"),
-        "IMINI_LOG_LEVEL": "WARNING",
-        "IMINI_SIMULATE_SECONDS": "4",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imini_mcp",
-            "--simulate",
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with http_server_process(
+        tmp_path_factory.mktemp("conformance"), env={"IMINI_SIMULATE_SECONDS": "4"}
+    ) as server:
+        yield server.url
 
 
 def _run(suite: Path, url: str, baseline: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ from imini_mcp.server import build_server
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
 from tests.conftest import FAKE_KEY, FAST_RETRY, TIME_SCALE
+from tests.processes import http_server_process
 
 pytestmark = pytest.mark.anyio
 TOKEN = "test-bearer-token-5b1e"
@@ -213,42 +213,9 @@ async def test_users_cannot_see_each_others_tasks(http_server: Any) -> None:
     assert not no_key_dry.is_error  # a dry run needs no key
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_sigterm_releases_waiting_calls_with_their_task_ids(tmp_path: Path) -> None:
-    port = _free_port()
-    env = os.environ | {
-        "IMINI_JOURNAL_PATH": str(tmp_path / "j.sqlite3"),
-        "IMINI_SIMULATE_SECONDS": "600",
-        "IMINI_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imini_mcp",
-            "--simulate",
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                await anyio.sleep(0.1)
+    with http_server_process(tmp_path, env={"IMINI_SIMULATE_SECONDS": "600"}) as server:
+        proc, base = server.process, server.base
         async with mcp_client(base) as client:
             task_id = (
                 await client.call_tool("generate_video", {"prompt": "p", "wait_seconds": 0})
@@ -266,9 +233,3 @@ async def test_sigterm_releases_waiting_calls_with_their_task_ids(tmp_path: Path
         assert "restarting" in result.structured_content["next_step"]
         # uvicorn re-raises the SIGTERM it caught once it has shut down cleanly: -15 is a clean stop
         assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        assert proc.stderr is not None
-        proc.stderr.close()

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from mcp import Client, MCPError, StdioServerParameters
 
+from tests.processes import http_server_process
 from tests.tasks_client import TasksClientExtension, get_task
 from tests.test_http import TOKEN
 
@@ -103,41 +104,10 @@ async def test_stdio_legacy_task_lifecycle_over_raw_json_rpc(tmp_path: Path) -> 
 
 @asynccontextmanager
 async def http_server(tmp_path: Path, *extra: str) -> AsyncIterator[str]:
-    import socket
-    import subprocess
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = os.environ | _env(tmp_path) | {"IMINI_MCP_AUTH_TOKEN": TOKEN}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imini_mcp",
-            "--simulate",
-            "--transport",
-            "streamable-http",
-            "--port",
-            str(port),
-            *extra,
-        ],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient() as http:
-            for _ in range(300):
-                try:
-                    if (await http.get(f"{base}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await anyio.sleep(0.05)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with http_server_process(
+        tmp_path, *extra, env=_env(tmp_path) | {"IMINI_MCP_AUTH_TOKEN": TOKEN}
+    ) as server:
+        yield server.base
 
 
 def _sse_json(response: httpx.Response) -> dict[str, Any]:
