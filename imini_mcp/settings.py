@@ -33,7 +33,9 @@ def default_output_dir() -> Path:
 
 
 def default_allowed_roots() -> list[str]:
-    return [str(Path.cwd()), str(Path.home())]
+    # Clients often start servers in "/": a filesystem root as an allowed folder would allow every file.
+    roots = [Path.cwd(), Path.home()]
+    return list(dict.fromkeys(str(root) for root in roots if root != Path(root.anchor)))
 
 
 def default_journal_path() -> Path:

@@ -127,3 +127,16 @@ async def test_a_real_stdio_session_runs_submit_to_succeeded(tmp_path: Path) -> 
             done = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 30})
             assert done.structured_content["status"] == "succeeded", done.content[0].text
             assert done.structured_content["videos"][0]["url"].startswith("http://127.0.0.1:")
+
+
+def test_a_filesystem_root_is_never_a_default_allowed_folder(tmp_path: Path) -> None:
+    code = "from imini_mcp.settings import default_allowed_roots; print(default_allowed_roots())"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        env=os.environ | {"HOME": str(tmp_path)},
+        check=True,
+    )
+    assert run.stdout.strip() == repr([str(tmp_path)])
