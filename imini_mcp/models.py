@@ -1,9 +1,14 @@
-"""The `kling/kling-v3` request: the published schema, every documented rule, and the exact wire body.
+"""imini's video request for every catalogued model: the one flat published schema, the rules, the wire body.
 
-Source of truth: shared/imini-api.md §2–4. Tags in descriptions say how sure a rule is:
-[UPSTREAM] = a rule of Kling's own API that imini forwards to; [INFER] = not documented, so the
-safe side is enforced. `check_generate_arguments()` is the single entry point: raw tool arguments in,
-either a `GenerateVideoArguments` (whose `to_body()` is what imini receives) or every problem at once.
+Source of truth: shared/imini-api.md §2–4 (kling/kling-v3) and §7 (the other models), through
+`catalog.py`, which holds each model's enums, ranges, defaults and limits. The published schema is ONE flat
+object: the union of every model's fields, each field's description saying which models use it (a deep
+`oneOf` per model renders badly in clients and is filled worse by LLMs). Each model's own rules are checked
+after parsing (`model_rules.py`), so a field a model does not take is an error naming the model, never
+silently dropped. Tags in descriptions say how sure a rule is: [DOC] imini's docs; [UPSTREAM] a rule of
+the provider imini forwards to; [INFER] not documented, so the safe side is enforced.
+`check_generate_arguments()` is the single entry point: raw tool arguments in, either a
+`GenerateVideoArguments` (whose `to_body()` is what imini receives) or every problem at once.
 """
 
 from __future__ import annotations
@@ -23,15 +28,31 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from imini_mcp import model_rules
+from imini_mcp.catalog import (
+    ALL_ASPECT_RATIOS,
+    ALL_RESOLUTIONS,
+    BODY_FIELDS,
+    CATALOG,
+    DEFAULT_MODEL,
+    KLING_V3,
+    MAX_AUDIOS_ANY,
+    MAX_IMAGES_ANY,
+    MAX_PROMPT_ANY,
+    MAX_VIDEOS_ANY,
+    MODEL_IDS,
+    ModelSpec,
+    used_by,
+)
 from imini_mcp.validation import InvalidArguments, Parsed, Problem, format_path, parse_partially
 
-MODEL_ID = "kling/kling-v3"
+MODEL_ID = DEFAULT_MODEL  # kling/kling-v3, the model used when `model` is left out
 NOT_SUBMITTED = "Not submitted — nothing was sent to imini and no credits were used."
-MIN_DURATION, MAX_DURATION = 3, 15
+MIN_DURATION, MAX_DURATION = 3, 15  # the widest range of any model; each model's own is in the catalogue
 MAX_SHOTS = 6
 MAX_SHOT_PROMPT = 512
-MAX_PROMPT = 2500
-MAX_REFERENCE_IMAGES = 4
+MAX_PROMPT = KLING_V3.max_prompt
+MAX_REFERENCE_IMAGES = KLING_V3.max_images
 CAMERA_TYPES = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 
@@ -66,6 +87,18 @@ def public_image_url(value: str) -> str:
     return value
 
 
+def _public_media_url(value: str) -> str:
+    # [DOC] seedance/happyhorse: reference videos by public URL only; [INFER] the same for every model and audio.
+    url = value.strip()
+    if not re.fullmatch(r"(?i)https?://\S+", url):
+        raise ValueError(
+            "must be a public http(s) URL; imini takes reference videos and audio by URL only (no local "
+            "files, no base64). Fix: upload it somewhere public and pass its https URL."
+        )
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.lower()}://{rest}"  # "HTTPS://…" is the same URL; imini's check knows only https://
+
+
 # Turns a reference (URL, data URI or local path) into what imini receives; raises ValueError("… Fix: …").
 ImageResolver = Callable[[str], str]
 
@@ -88,10 +121,18 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _enum(values: tuple[str, ...]) -> WithJsonSchema:
+    """Publish an enum while validating a plain string: the allowed values depend on the model, and the
+    model's own check (model_rules.py) names them, instead of the union a Literal would list."""
+    return WithJsonSchema({"type": "string", "enum": list(values)})
+
+
 # Strict: "yes", 1 or "true" for a flag, or true for a number, are more likely mistakes than intent.
 Flag = Annotated[bool, Strict()]
 Number = Annotated[float, Strict()]
-Resolution = Annotated[Literal["720P", "1080P"], BeforeValidator(_upper)]
+ModelId = Annotated[str, _enum(MODEL_IDS)]
+Resolution = Annotated[str, BeforeValidator(_upper), _enum(ALL_RESOLUTIONS)]
+AspectRatio = Annotated[str, _enum(ALL_ASPECT_RATIOS)]
 ShotSeconds = Annotated[
     int,
     BeforeValidator(_whole_seconds),
@@ -107,6 +148,7 @@ ShotSeconds = Annotated[
     ),
 ]
 ImageUrl = Annotated[str, Field(min_length=1)]
+MediaUrl = Annotated[str, Field(min_length=1), AfterValidator(_public_media_url)]
 
 
 class ReferenceImage(StrictModel):
@@ -116,17 +158,42 @@ class ReferenceImage(StrictModel):
         description=(
             "The image: a public https URL (safest), a data:image/png;base64,… / data:image/jpeg;base64,… URI, or "
             "(when the server runs locally) a file path inside the allowed folders, sent as a data URI "
-            "([INFER] data URIs are documented for other imini models, not kling-v3). jpg/jpeg/png, ≤ 10 MB, "
-            "each side ≥ 300 px (imini says 200, Kling 300), aspect ratio between 1:2.5 and 2.5:1."
+            "([INFER] data URIs are documented for seedance and happyhorse, not the kling models). "
+            "jpg/jpeg/png, ≤ 10 MB, each side ≥ 300 px (imini says 200, Kling 300), aspect ratio between "
+            "1:2.5 and 2.5:1."
         ),
     )
     reference_type: Literal["first_frame", "last_frame", "asset"] = Field(
         "asset",
         description=(
-            "Role: first_frame = the video starts on this image (image-to-video); last_frame = it ends on it "
-            "(only together with one first_frame); asset = a subject/style reference (1–4 assets, no frames). "
-            "Omitted means asset; it is always sent explicitly."
+            "Role: first_frame = the video starts on this image; last_frame = it ends on it (only with one "
+            "first_frame; not on happyhorse); asset = a subject/style reference. Omitted means asset and is "
+            "sent explicitly. kling/kling-v3-motion-control takes its one character image without a role: "
+            "leave reference_type out there."
         ),
+    )
+
+
+class ReferenceVideo(StrictModel):
+    """One reference video (kling-v3-omni, motion control, seedance, happyhorse)."""
+
+    url: MediaUrl = Field(
+        description="A public http(s) URL of an mp4/mov video (no local files, no data URIs). [DOC]",
+    )
+    refer_type: Literal["base", "feature"] | None = Field(
+        None,
+        description=(
+            "kling/kling-v3-omni only, and required there [INFER]: base = edit this video (the output is as "
+            "long as the video; no duration, only asset images); feature = borrow its style and camera motion."
+        ),
+    )
+
+
+class ReferenceAudio(StrictModel):
+    """One reference audio clip (seedance)."""
+
+    url: MediaUrl = Field(
+        description="A public http(s) URL of the audio clip. [INFER] no local files or base64."
     )
 
 
@@ -183,18 +250,19 @@ class CameraControl(StrictModel):
 
 
 class ExtraParams(StrictModel):
-    """Kling's extension parameters, all optional."""
+    """The model's extension parameters, all optional; each says which models take it."""
 
     multi_shot: Flag | None = Field(
         None,
-        description="true = storyboard (multi-shot) video. Requires shot_type. Default false.",
+        description=f"true = storyboard (multi-shot) video. Requires shot_type. Default false. {used_by('multi_shot')}",
     )
     shot_type: Literal["customize", "intelligence"] | None = Field(
         None,
         description=(
             "Required when multi_shot is true. customize = you give the shots in multi_prompt (top-level prompt "
             "then optional); intelligence = the model splits the top-level prompt into shots itself (prompt "
-            "required, no multi_prompt; [INFER] only customize is shown in imini's kling-v3 docs)."
+            "required, no multi_prompt; [INFER] only customize is shown in imini's kling-v3 docs). "
+            + used_by("shot_type")
         ),
     )
     multi_prompt: list[Shot] | None = Field(
@@ -203,88 +271,177 @@ class ExtraParams(StrictModel):
         max_length=MAX_SHOTS,
         description=(
             f"The storyboard for multi_shot + customize: 1–{MAX_SHOTS} shots, each ≥ 1 s and ≤ {MAX_SHOT_PROMPT} "
-            "characters; their durations must add up to the top-level duration (3–15 s)."
+            f"characters; their durations must add up to the top-level duration (3–15 s). {used_by('multi_prompt')}"
         ),
     )
     negative_prompt: str | None = Field(
         None,
         max_length=MAX_PROMPT,
-        description=f"What to avoid, ≤ {MAX_PROMPT} characters. [UPSTREAM]",
+        description=f"What to avoid, ≤ {MAX_PROMPT} characters. [UPSTREAM] {used_by('negative_prompt')}",
     )
     cfg_scale: Number | None = Field(
         None,
         ge=0,
         le=1,
-        description="Prompt adherence 0..1 (higher follows the prompt more closely). Upstream default 0.5. [UPSTREAM]",
+        description="Prompt adherence 0..1 (higher follows the prompt more closely). Upstream default 0.5. "
+        f"[UPSTREAM] {used_by('cfg_scale')}",
     )
     camera_control: CameraControl | None = Field(
         None,
-        description="Camera movement. [UPSTREAM] Not combinable with a last_frame image.",
+        description=f"Camera movement. [UPSTREAM] Not combinable with a last_frame image. {used_by('camera_control')}",
+    )
+    character_orientation: Literal["image", "video"] | None = Field(
+        None,
+        description=(
+            "Required by motion control [UPSTREAM]: image = the character keeps the image's orientation (motion "
+            "video ≤ 10 s); video = it follows the video (≤ 30 s). " + used_by("character_orientation")
+        ),
+    )
+    audio_setting: Literal["auto", "origin"] | None = Field(
+        None,
+        description=(
+            "Sound of a video edit [UPSTREAM]: auto = the model makes it; origin = keep the source video's sound. "
+            "[INFER] only with a reference video. " + used_by("audio_setting")
+        ),
     )
 
 
 class VideoRequest(StrictModel):
-    """The body of `POST /v1/videos/generate` for kling/kling-v3, field for field."""
+    """The body of `POST /v1/videos/generate`, field for field, for every catalogued model."""
 
-    model: Literal["kling/kling-v3"] = Field(MODEL_ID, description="The video model. Only kling/kling-v3.")
-    prompt: str | None = Field(
-        None,
-        max_length=MAX_PROMPT,
+    model: ModelId = Field(
+        MODEL_ID,
         description=(
-            f"What the video shows, ≤ {MAX_PROMPT} characters. Required, except in a custom storyboard "
-            "(extra_params.multi_shot true + shot_type customize), where each shot has its own prompt."
+            "The video model (list_models shows each one's limits and prices). kling/kling-v3 (default): "
+            "storyboards, camera moves, frames. kling/kling-v3-omni: + a reference video to edit or imitate. "
+            "kling/kling-v3-motion-control: a character image moved like a reference video. "
+            "doubao/seedance-2.0 and doubao/seedance-2.0-fast (cheaper): images, videos and audio as references, "
+            "sound on by default. "
+            "dashscope/happyhorse-1.0: 1080P, long prompts, video edit. A field the chosen model does not take "
+            "is refused."
         ),
     )
-    resolution: Resolution = Field("720P", description="720P (cheaper) or 1080P.")
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = Field(
-        "16:9",
-        description="16:9 landscape, 9:16 portrait, 1:1 square. [UPSTREAM] With a first_frame image the image's ratio wins.",
+    prompt: str | None = Field(
+        None,
+        json_schema_extra={"maxLength": MAX_PROMPT_ANY},
+        description=(
+            "What the video shows. Required, except in a kling custom storyboard (extra_params.multi_shot true + "
+            "shot_type customize), where each shot has its own prompt. ≤ 2500 characters; happyhorse ≤ 5000. "
+            "omni: <<<image_1>>> / <<<video_1>>> name reference inputs; happyhorse: character1, character2… "
+            "name the reference images."
+        ),
+    )
+    resolution: Resolution | None = Field(
+        None,
+        description=(
+            "kling models: 720P (default, cheaper) or 1080P; seedance: 480P or 720P (default); happyhorse: "
+            "720P or 1080P (default)."
+        ),
+    )
+    aspect_ratio: AspectRatio | None = Field(
+        None,
+        description=(
+            "kling v3 / omni: 16:9 (default), 9:16, 1:1 ([UPSTREAM] with a first_frame image the image's ratio "
+            "wins); seedance: 16:9, 4:3, 1:1, 3:4, 9:16, 21:9, adaptive (default); happyhorse: 16:9 (default), "
+            "9:16, 1:1, 4:3, 3:4, only in text- and reference-to-video. Not for motion control."
+        ),
     )
     duration: int | None = Field(
         None,
         ge=MIN_DURATION,
         le=MAX_DURATION,
         description=(
-            f"Video length in whole seconds, {MIN_DURATION}–{MAX_DURATION}; imini's default is 5. In a custom "
-            "storyboard it must equal the sum of the shot durations; leave it out there and it is that sum."
+            "Video length in whole seconds, default 5: 3–15 (seedance 4–15). In a custom storyboard it must "
+            "equal the sum of the shot durations; leave it out there and it is that sum. Not for motion "
+            "control, omni video edit (refer_type base) or happyhorse video edit: the video sets the length."
         ),
     )
-    generate_audio: Flag = Field(False, description="true = generate a soundtrack too (costs more).")
+    generate_audio: Flag | None = Field(
+        None,
+        description=(
+            "true = generate a soundtrack too. Default false on the kling models (more credits on v3 / omni), "
+            "TRUE on seedance (mono). Not on happyhorse (see extra_params.audio_setting)."
+        ),
+    )
     reference_images: list[ReferenceImage] | None = Field(
         None,
-        max_length=MAX_REFERENCE_IMAGES,
+        json_schema_extra={"maxItems": MAX_IMAGES_ANY},
         description=(
-            "Images that guide the video. Allowed combinations: none (text-to-video); one first_frame "
-            "(image-to-video); one first_frame + one last_frame (interpolation); or 1–4 assets. Never a "
-            "last_frame alone, never frames and assets mixed. With multi_shot only a single first_frame. [INFER]"
+            "Images that guide the video. kling v3 / omni: none, one first_frame, one first_frame + one "
+            "last_frame, or 1–4 assets; never a last_frame alone, never frames and assets mixed; with multi_shot "
+            "only a single first_frame [INFER]. motion control: exactly 1 (the character). seedance: ≤ 9, the "
+            "same roles, assets may join reference videos/audio. happyhorse: one first_frame or 1–9 assets "
+            "(≤ 5 in video edit)."
+        ),
+    )
+    reference_videos: list[ReferenceVideo] | None = Field(
+        None,
+        json_schema_extra={"maxItems": MAX_VIDEOS_ANY},
+        description=(
+            "Reference videos (public URLs). omni: ≤ 1, with refer_type. motion control: exactly 1 (the motion). "
+            "seedance: ≤ 3 (≤ 15 s in total), only with assets or alone. happyhorse: ≤ 1 = video edit. "
+            "Never with first_frame/last_frame images. " + used_by("reference_videos")
+        ),
+    )
+    reference_audios: list[ReferenceAudio] | None = Field(
+        None,
+        json_schema_extra={"maxItems": MAX_AUDIOS_ANY},
+        description=(
+            "Reference audio clips (public URLs), ≤ 3, ≤ 15 s in total; never alone: they need an asset image "
+            "or a reference video. " + used_by("reference_audios")
         ),
     )
     extra_params: ExtraParams | None = Field(
         None,
-        description="Kling's extension parameters: storyboard (multi-shot), negative prompt, cfg_scale, camera.",
+        description=(
+            "Extension parameters. kling-v3: storyboard (multi_shot), negative_prompt, cfg_scale, camera_control. "
+            "omni: storyboard only. motion control: character_orientation. happyhorse: audio_setting. "
+            "seedance: none."
+        ),
     )
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The catalogue entry of this request's model (kling-v3 while the model is still unchecked)."""
+        return CATALOG.get(self.model, KLING_V3) if isinstance(self.model, str) else KLING_V3
 
     def is_custom_storyboard(self) -> bool:
         extra = self.extra_params
         return bool(extra and extra.multi_shot and extra.shot_type == "customize")
 
+    def length_from_video(self) -> bool:
+        """True when a reference video, not `duration`, sets the output length (and the bill)."""
+        match self.spec.length_from_video:
+            case "any_video":
+                return bool(self.reference_videos)
+            case "base_video":
+                return any(v.refer_type == "base" for v in self.reference_videos or [])
+        return False
+
+    def effective_resolution(self) -> str:
+        return self.resolution or self.spec.default_resolution
+
+    def effective_audio(self) -> bool:
+        if self.generate_audio is not None:
+            return self.generate_audio
+        return bool(self.spec.default_audio)
+
     def total_seconds(self) -> int:
-        """The video length imini will produce (and bill, [INFER])."""
+        """The video length imini will produce (and bill, [INFER]); the default when a video sets it."""
         if self.duration is not None:
             return self.duration
         shots = self.extra_params.multi_prompt if self.extra_params else None
         if self.is_custom_storyboard() and shots:
             return sum(shot.duration for shot in shots)
-        return 5
+        return self.spec.default_duration or 5
 
     def to_body(self) -> dict[str, Any]:
         """The exact JSON imini receives: only what the caller set, plus `model`, normalised."""
-        body = self.model_dump(
-            mode="json", include=set(VideoRequest.model_fields), exclude_unset=True, exclude_none=True
-        )
+        body = self.model_dump(mode="json", include=set(BODY_FIELDS), exclude_unset=True, exclude_none=True)
         body["model"] = self.model
         for image, sent in zip(self.reference_images or [], body.get("reference_images", []), strict=True):
-            sent["reference_type"] = image.reference_type  # [INFER] default is asset; say it explicitly
+            if self.spec.image_roles:
+                sent["reference_type"] = image.reference_type  # [INFER] default is asset; say it explicitly
         if body.get("extra_params") == {}:
             del body["extra_params"]  # nothing set in it
         extra = body.get("extra_params", {})
@@ -296,7 +453,7 @@ class VideoRequest(StrictModel):
         if self.is_custom_storyboard() and "duration" not in body:
             body["duration"] = self.total_seconds()
         # The documented key order: cosmetic, but it makes a dry run read like imini's example.
-        return {key: body[key] for key in VideoRequest.model_fields if key in body}
+        return {key: body[key] for key in BODY_FIELDS if key in body}
 
 
 class GenerateVideoArguments(VideoRequest):
@@ -344,37 +501,39 @@ class GenerateVideoArguments(VideoRequest):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Cross-field rules (imini-api.md §3–4). Each rule skips values that already failed on their own.
+# The kling family's cross-field rules (imini-api.md §3–4): storyboards and camera moves. They run for the
+# models whose spec names them (`special`); each rule skips values that already failed on their own.
 
 
-def _cross_field_problems(parsed: Parsed[GenerateVideoArguments]) -> list[Problem]:
+def _cross_field_problems(parsed: Parsed[GenerateVideoArguments], spec: ModelSpec) -> list[Problem]:
     req = parsed.value
     if req is None:
         return []
     problems: list[Problem] = []
     extra = req.extra_params or ExtraParams.model_construct()
     shot_type_known = not parsed.is_invalid("extra_params", "shot_type")
-    multi_shot = bool(extra.multi_shot)
+    multi_shot = spec.storyboards and bool(extra.multi_shot)
 
     # Storyboard switches
-    if multi_shot and extra.shot_type is None and shot_type_known:
-        problems.append(
-            Problem(
-                "extra_params.shot_type",
-                "is required when multi_shot is true.",
-                'add "shot_type": "customize" (you give the shots) or "intelligence".',
+    if spec.storyboards:
+        if multi_shot and extra.shot_type is None and shot_type_known:
+            problems.append(
+                Problem(
+                    "extra_params.shot_type",
+                    "is required when multi_shot is true.",
+                    'add "shot_type": "customize" (you give the shots) or "intelligence".',
+                )
             )
-        )
-    if not multi_shot and not parsed.is_invalid("extra_params", "multi_shot"):
-        problems.extend(
-            Problem(
-                f"extra_params.{key}",
-                "only works with multi_shot true (imini would ignore it).",
-                'set "extra_params.multi_shot": true, or remove it.',
+        if not multi_shot and not parsed.is_invalid("extra_params", "multi_shot"):
+            problems.extend(
+                Problem(
+                    f"extra_params.{key}",
+                    "only works with multi_shot true (imini would ignore it).",
+                    'set "extra_params.multi_shot": true, or remove it.',
+                )
+                for key in ("shot_type", "multi_prompt")
+                if getattr(extra, key) is not None
             )
-            for key in ("shot_type", "multi_prompt")
-            if getattr(extra, key) is not None
-        )
 
     # Prompt
     custom = multi_shot and extra.shot_type == "customize"
@@ -386,12 +545,21 @@ def _cross_field_problems(parsed: Parsed[GenerateVideoArguments]) -> list[Proble
         and shot_type_known
         and not (req.prompt or "").strip()
     ):
-        why = "with shot_type intelligence" if multi_shot else "unless this is a custom storyboard"
+        if spec.storyboards:
+            why = "with shot_type intelligence" if multi_shot else "unless this is a custom storyboard"
+        else:
+            why = f"by {spec.id}"
         problems.append(
-            Problem("prompt", f"is required {why}.", "describe the video in prompt (≤ 2500 characters).")
+            Problem(
+                "prompt",
+                f"is required {why}.",
+                f"describe the video in prompt (≤ {spec.max_prompt} characters).",
+            )
         )
 
-    problems += _storyboard_problems(req, extra, parsed) if custom else []
+    if not spec.storyboards:
+        return problems
+    problems += _storyboard_problems(req, extra, parsed, spec) if custom else []
     if multi_shot and extra.shot_type == "intelligence" and extra.multi_prompt is not None:
         problems.append(
             Problem(
@@ -400,13 +568,14 @@ def _cross_field_problems(parsed: Parsed[GenerateVideoArguments]) -> list[Proble
                 'remove multi_prompt, or use "shot_type": "customize" to give the shots yourself.',
             )
         )
-    problems += _image_problems(req, extra, parsed)
-    problems += _camera_problems(extra, parsed)
+    problems += _storyboard_image_problems(req, extra)
+    if "camera" in spec.special:
+        problems += _camera_problems(req, extra, parsed)
     return problems
 
 
 def _storyboard_problems(
-    req: GenerateVideoArguments, extra: ExtraParams, parsed: Parsed[Any]
+    req: GenerateVideoArguments, extra: ExtraParams, parsed: Parsed[Any], spec: ModelSpec
 ) -> list[Problem]:
     shots = extra.multi_prompt
     if shots is None:
@@ -434,6 +603,7 @@ def _storyboard_problems(
         return problems
     total = sum(shot.duration for shot in shots)
     parts = " + ".join(str(shot.duration) for shot in shots)
+    low, high = spec.duration or (MIN_DURATION, MAX_DURATION)
     if req.duration is not None and not parsed.is_invalid("duration"):
         if total != req.duration:
             problems.append(
@@ -443,69 +613,48 @@ def _storyboard_problems(
                     f"make the shots add up to {req.duration} s, or set duration to {total} (or leave it out).",
                 )
             )
-    elif (
-        req.duration is None
-        and not parsed.is_invalid("duration")
-        and not MIN_DURATION <= total <= MAX_DURATION
-    ):
+    elif req.duration is None and not parsed.is_invalid("duration") and not low <= total <= high:
         problems.append(
             Problem(
                 "extra_params.multi_prompt",
-                f"shot durations add up to {total} s ({parts}); a video is {MIN_DURATION}–{MAX_DURATION} s.",
-                f"change the shot durations so they total between {MIN_DURATION} and {MAX_DURATION} s.",
+                f"shot durations add up to {total} s ({parts}); a video is {low}–{high} s.",
+                f"change the shot durations so they total between {low} and {high} s.",
             )
         )
     return problems
 
 
-def _image_problems(req: GenerateVideoArguments, extra: ExtraParams, parsed: Parsed[Any]) -> list[Problem]:
+def _storyboard_image_problems(req: GenerateVideoArguments, extra: ExtraParams) -> list[Problem]:
     images = req.reference_images or []
-    if parsed.is_invalid("reference_images") and not images:
+    if not (extra.multi_shot and images):
         return []
-    roles = [img.reference_type if img is not None else None for img in images]
-    known_roles = [r for r in roles if r is not None]
-    firsts, lasts, assets = (known_roles.count(r) for r in ("first_frame", "last_frame", "asset"))
+    roles = [img.reference_type for img in images if img is not None]
     problems: list[Problem] = []
-    path = "reference_images"
-    fix_modes = "use one of: one first_frame; one first_frame + one last_frame; or 1–4 assets."
-    if (firsts or lasts) and assets:
-        problems.append(
-            Problem(path, f"mixes frame images ({firsts + lasts}) with asset images ({assets}).", fix_modes)
-        )
-    elif lasts and not firsts:
+    if "last_frame" in roles:
         problems.append(
             Problem(
-                path,
-                "has a last_frame without a first_frame; a last frame needs a first frame.",
-                "add the first_frame image, or make this image the first_frame.",
+                "reference_images",
+                "has a last_frame, which does not work with multi_shot. [UPSTREAM]",
+                "remove the last_frame image, or turn multi_shot off.",
             )
         )
-    elif firsts > 1 or lasts > 1:
+    if "asset" in roles or len(images) > 1:
         problems.append(
             Problem(
-                path,
-                f"has {firsts} first_frame and {lasts} last_frame images; at most one of each.",
-                fix_modes,
+                "reference_images",
+                "with multi_shot, only a single first_frame image is allowed. [INFER]",
+                "keep one first_frame image, or turn multi_shot off.",
             )
         )
-    if extra.multi_shot and images:
-        if lasts:
-            problems.append(
-                Problem(
-                    path,
-                    "has a last_frame, which does not work with multi_shot. [UPSTREAM]",
-                    "remove the last_frame image, or turn multi_shot off.",
-                )
-            )
-        if assets or len(images) > 1:
-            problems.append(
-                Problem(
-                    path,
-                    "with multi_shot, only a single first_frame image is allowed. [INFER]",
-                    "keep one first_frame image, or turn multi_shot off.",
-                )
-            )
-    if lasts and extra.camera_control is not None:
+    return problems
+
+
+def _camera_problems(req: GenerateVideoArguments, extra: ExtraParams, parsed: Parsed[Any]) -> list[Problem]:
+    camera = extra.camera_control
+    if camera is None:
+        return []
+    problems: list[Problem] = []
+    if any(img is not None and img.reference_type == "last_frame" for img in req.reference_images or []):
         problems.append(
             Problem(
                 "extra_params.camera_control",
@@ -513,43 +662,39 @@ def _image_problems(req: GenerateVideoArguments, extra: ExtraParams, parsed: Par
                 "remove camera_control, or remove the last_frame image.",
             )
         )
-    return problems
-
-
-def _camera_problems(extra: ExtraParams, parsed: Parsed[Any]) -> list[Problem]:
-    camera = extra.camera_control
-    if camera is None or parsed.is_invalid("extra_params", "camera_control"):
-        return []
+    if parsed.is_invalid("extra_params", "camera_control"):
+        return problems
     path = "extra_params.camera_control.config"
     if camera.type != "simple":
         if camera.config is not None:
-            return [
+            problems.append(
                 Problem(
                     path,
                     f"is only used with type simple, not {camera.type}. [UPSTREAM]",
                     'remove config, or use "type": "simple" with one movement.',
                 )
-            ]
-        return []
+            )
+        return problems
     if camera.config is None:
         return [
+            *problems,
             Problem(
                 path,
                 "is required with type simple.",
                 'add a config with exactly one non-zero value, e.g. {"zoom": 5}.',
-            )
+            ),
         ]
     moving = [axis for axis in CAMERA_AXES if getattr(camera.config, axis)]
     if len(moving) != 1:
         said = ", ".join(moving) if moving else "none"
-        return [
+        problems.append(
             Problem(
                 path,
                 f"must have exactly one non-zero value with type simple (non-zero: {said}).",
                 "keep one of horizontal, vertical, pan, tilt, roll, zoom non-zero and set the rest to 0.",
             )
-        ]
-    return []
+        )
+    return problems
 
 
 def _resolve_images(parsed: Parsed[GenerateVideoArguments], resolve: ImageResolver) -> list[Problem]:
@@ -568,12 +713,44 @@ def _resolve_images(parsed: Parsed[GenerateVideoArguments], resolve: ImageResolv
     return problems
 
 
+def _body_size_problems(parsed: Parsed[GenerateVideoArguments], spec: ModelSpec) -> list[Problem]:
+    """[DOC] seedance: the whole body ≤ 64 MB. Checked once images are resolved: inline ones dominate it."""
+    req = parsed.value
+    if spec.max_body_bytes is None or req is None:
+        return []
+    texts = [req.prompt or ""] + [img.url for img in req.reference_images or [] if img is not None]
+    size = sum(len(text.encode()) for text in texts) + 4096  # + the other fields, generously
+    if size <= spec.max_body_bytes:
+        return []
+    limit = spec.max_body_bytes // (1024 * 1024)
+    return [
+        Problem(
+            "reference_images",
+            f"make the request body about {size / (1024 * 1024):.1f} MB; {spec.id} accepts at most {limit} MB. [DOC]",
+            "pass the images as public https URLs instead of local files or data URIs (those are sent inline).",
+        )
+    ]
+
+
+def _under(path: str, parents: list[str]) -> bool:
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in parents)
+
+
 def check_generate_arguments(
     raw: dict[str, Any], *, resolve_image: ImageResolver = public_image_url
 ) -> GenerateVideoArguments:
     """Validate raw `generate_video` arguments; raise `InvalidArguments` listing every problem."""
     parsed = parse_partially(GenerateVideoArguments, raw)
-    problems = parsed.problems + _cross_field_problems(parsed) + _resolve_images(parsed, resolve_image)
+    spec, model_problems = model_rules.choose_model(parsed)
+    field_problems, not_taken = model_rules.field_problems(parsed, spec)
+    # A field the model does not take is one problem naming the model, not also every flaw inside it.
+    problems = [p for p in parsed.problems if not _under(p.path, not_taken)]
+    problems += model_problems + field_problems
+    problems += _cross_field_problems(parsed, spec)
+    problems += model_rules.media_problems(parsed, spec, not_taken)
+    problems += model_rules.special_problems(parsed, spec, not_taken)
+    problems += _resolve_images(parsed, resolve_image)
+    problems += _body_size_problems(parsed, spec)
     if problems or parsed.value is None:
         raise InvalidArguments(problems, NOT_SUBMITTED)
     return parsed.value
@@ -581,15 +758,21 @@ def check_generate_arguments(
 
 def request_notes(req: VideoRequest) -> list[str]:
     """Things worth knowing about a valid request: where the API's behaviour is inferred or surprising."""
+    spec = req.spec
     notes: list[str] = []
     images = req.reference_images or []
-    if any(img.reference_type == "first_frame" for img in images) and "aspect_ratio" in req.model_fields_set:
+    if (
+        spec.storyboards
+        and any(img.reference_type == "first_frame" for img in images)
+        and "aspect_ratio" in req.model_fields_set
+    ):
         notes.append(
             "With a first_frame image Kling follows the image's aspect ratio; aspect_ratio may be ignored."
         )
-    if any(img.url.lower().startswith("data:") for img in images):
+    if not spec.data_uris_documented and any(img.url.lower().startswith("data:") for img in images):
+        name = "kling-v3" if spec.id == KLING_V3.id else spec.id
         notes.append(
-            "Data-URI images are documented for other imini models, not kling-v3 [INFER]; "
+            f"Data-URI images are documented for other imini models, not {name} [INFER]; "
             "a public https URL is the safe choice."
         )
     if req.extra_params and req.extra_params.shot_type == "intelligence":
@@ -597,4 +780,5 @@ def request_notes(req: VideoRequest) -> list[str]:
             "shot_type intelligence is documented upstream (Kling) but only customize appears in "
             "imini's kling-v3 docs [INFER]."
         )
+    notes += model_rules.model_notes(req, spec)
     return notes

@@ -27,6 +27,8 @@ def storyboard(story: str, duration: str = "10", aspect_ratio: str = "16:9", aud
 Story: {story}
 
 Rules (the tool checks them; a request that breaks one costs nothing but comes back with the fixes):
+- Use the default model, kling/kling-v3 (leave "model" out): it has the storyboard mode (kling/kling-v3-omni has it
+  too; list_models shows what the other models can do).
 - extra_params.multi_shot true and extra_params.shot_type "customize"; the shots go in extra_params.multi_prompt.
 - 1 to {most} shots. Each shot: "prompt" (at most {MAX_SHOT_PROMPT} characters: one camera set-up, what we see,
   the motion, the light) and "duration" in whole seconds, at least 1, written as a string like "3".
@@ -54,7 +56,7 @@ def image_to_video(image: str, motion: str, duration: str = "5", keep_last_frame
 Image: {image}
 What should happen: {motion}
 
-Rules:
+Rules (for the default model, kling/kling-v3; list_models shows the other models' rules):
 - reference_images: [{{"url": "{image}", "reference_type": "first_frame"}}]. The image may be a public https
   URL, a data:image/png|jpeg;base64 URI, or (on a local server) a file path. jpg/jpeg/png, at most 10 MB, each
   side at least 300 px, aspect ratio between 1:2.5 and 2.5:1.{last}

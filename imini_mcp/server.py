@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from imini_mcp import __version__
+from imini_mcp.catalog_tool import LIST_MODELS_TOOL
 from imini_mcp.client import IminiClient, RetryPolicy
 from imini_mcp.delivery import FileDelivery
 from imini_mcp.downloads import DownloadPolicy
@@ -261,6 +262,7 @@ TOOLS = [
             open_world_hint=False,
         ),
     ),
+    LIST_MODELS_TOOL,
 ]
 
 

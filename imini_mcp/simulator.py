@@ -3,10 +3,11 @@
 Contract
 --------
 * It is a real ASGI app (Starlette) speaking the documented wire format of imini's video API for
-  ``kling/kling-v3`` (see the project's API notes, sections 2–6):
+  ``kling/kling-v3`` and the other video models in :data:`MODELS` (see the project's API notes,
+  sections 2–7):
 
-  - ``POST /imini/router/v1/videos/generate`` – Bearer auth, strict validation of every kling-v3
-    rule (400 ``INVALID_PARAMETER`` listing all problems), answer exactly
+  - ``POST /imini/router/v1/videos/generate`` – Bearer auth, strict validation of every rule of the
+    requested model (400 ``INVALID_PARAMETER`` listing all problems), answer exactly
     ``{task_id, model, created_at, request_id}``.
   - ``GET /imini/router/v1/videos/tasks/{task_id}`` – the section-5.1 task object; the status moves
     ``queued → processing → succeeded | failed`` by the (injectable) clock, measured from creation.
@@ -71,6 +72,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "API_PREFIX",
     "MODEL",
+    "MODELS",
     "Fault",
     "Ledger",
     "LedgerEntry",
@@ -85,7 +87,7 @@ __all__ = [
     "validate_generate_request",
 ]
 
-MODEL = "kling/kling-v3"
+MODEL = "kling/kling-v3"  # the documented example's model, and what faults answer with
 API_PREFIX = "/imini/router"
 SUBMIT_PATH = f"{API_PREFIX}/v1/videos/generate"
 TASKS_PATH = f"{API_PREFIX}/v1/videos/tasks/"
@@ -167,15 +169,16 @@ _PROXY_HTML = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 )
 
-# Output sizes per (resolution, aspect_ratio); the real service may deviate by a few pixels.
-_FRAME_SIZES: dict[tuple[str, str], tuple[int, int]] = {
-    ("720P", "16:9"): (1280, 720),
-    ("720P", "9:16"): (720, 1280),
-    ("720P", "1:1"): (720, 720),
-    ("1080P", "16:9"): (1920, 1080),
-    ("1080P", "9:16"): (1080, 1920),
-    ("1080P", "1:1"): (1080, 1080),
-}
+
+def _frame_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:
+    """Output size: the short side is the resolution's number (720P → 720), the long side follows the
+    ratio, rounded to even pixels (1280x720, 720x1280, 1680x720 for 21:9, 854x480). The real service may
+    deviate by a few pixels; "adaptive" is shown as 16:9."""
+    short = int(resolution.rstrip("Pp"))
+    wide, high = (int(n) for n in (aspect_ratio if ":" in aspect_ratio else "16:9").split(":"))
+    long_side = 2 * round(short * max(wide, high) / min(wide, high) / 2)
+    return (long_side, short) if wide >= high else (short, long_side)
+
 
 _CHUNK = 64 * 1024
 _ZEROS = bytes(_CHUNK)  # one shared buffer, so streaming any size costs constant memory
@@ -373,6 +376,7 @@ class _Task:
     request: dict[str, Any]
     created_clock: float
     created_wall: datetime
+    model: str
     resolution: str
     aspect_ratio: str
     duration: int
@@ -523,9 +527,8 @@ class Simulator:
             request=deepcopy(body),
             created_clock=self.config.clock(),
             created_wall=datetime.now(UTC),
-            resolution=body.get("resolution", "720P"),
-            aspect_ratio=body.get("aspect_ratio", "16:9"),
-            duration=body.get("duration", 5),
+            model=body["model"],
+            **_output_shape(body),
         )
         fail = self._take_fault("submit", fail_task=True)
         if fail is not None:
@@ -548,7 +551,7 @@ class Simulator:
         )
         videos = None
         if status == "succeeded":
-            width, height = _FRAME_SIZES[(task.resolution, task.aspect_ratio)]
+            width, height = _frame_size(task.resolution, task.aspect_ratio)
             base = self.config.public_base_url.rstrip("/")
             videos = [
                 {
@@ -562,7 +565,7 @@ class Simulator:
         return {
             "task_id": task.task_id,
             "status": status,
-            "model": MODEL,
+            "model": task.model,
             "created_at": _iso(task.created_wall),
             "completed_at": _iso(completed) if terminal else None,
             "videos": videos,
@@ -600,7 +603,7 @@ class Simulator:
         return JSONResponse(
             {
                 "task_id": task.task_id,
-                "model": MODEL,
+                "model": task.model,
                 "created_at": _iso(task.created_wall),
                 "request_id": str(uuid.uuid4()),
             }
@@ -939,34 +942,123 @@ def iter_synthetic_mp4(size: int, chunk_size: int = _CHUNK) -> Iterator[bytes]:
 
 
 # --------------------------------------------------------------------------------------------
-# Request validation (kling-v3, spec sections 2–4) – independent of the package's validator
+# Request validation (spec sections 2–4 and 7) – independent of the package's validator
 # --------------------------------------------------------------------------------------------
 
-_TOP_KEYS = frozenset(
-    {
-        "model",
-        "prompt",
-        "resolution",
-        "aspect_ratio",
-        "duration",
-        "generate_audio",
-        "reference_images",
-        "extra_params",
-    }
-)
-_EXTRA_KEYS = frozenset(
-    {"multi_shot", "shot_type", "multi_prompt", "negative_prompt", "cfg_scale", "camera_control"}
-)
-_RESOLUTIONS = ("720P", "1080P")
-_ASPECT_RATIOS = ("16:9", "9:16", "1:1")
+
+@dataclass(frozen=True)
+class _ModelRules:
+    """What one model takes, written from the API notes apart from the package's catalogue."""
+
+    resolutions: tuple[str, ...]
+    default_resolution: str
+    aspect_ratios: tuple[str, ...]  # () = no aspect_ratio field
+    default_aspect_ratio: str
+    durations: tuple[int, int] | None  # None = no duration field
+    audio: bool  # takes generate_audio
+    prompt_max: int
+    roles: tuple[str, ...]  # () = images are {url} only
+    images: tuple[int, int]
+    videos: tuple[int, int] = (0, 0)  # (0, 0) = no reference_videos field
+    refer_types: tuple[str, ...] = ()
+    audios_max: int = 0  # 0 = no reference_audios field
+    extra_keys: frozenset[str] = frozenset()
+    body_max: int | None = None
+
+    def top_keys(self) -> frozenset[str]:
+        keys = {"model", "prompt", "resolution", "reference_images"}
+        keys |= {"aspect_ratio"} if self.aspect_ratios else set()
+        keys |= {"duration"} if self.durations else set()
+        keys |= {"generate_audio"} if self.audio else set()
+        keys |= {"reference_videos"} if self.videos[1] else set()
+        keys |= {"reference_audios"} if self.audios_max else set()
+        keys |= {"extra_params"} if self.extra_keys else set()
+        return frozenset(keys)
+
+
 _REFERENCE_TYPES = ("first_frame", "last_frame", "asset")
+_SEEDANCE_RULES = _ModelRules(
+    resolutions=("480P", "720P"),
+    default_resolution="720P",
+    aspect_ratios=("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"),
+    default_aspect_ratio="adaptive",
+    durations=(4, 15),
+    audio=True,
+    prompt_max=2500,
+    roles=_REFERENCE_TYPES,
+    images=(0, 9),
+    videos=(0, 3),
+    audios_max=3,
+    body_max=64 * 1024 * 1024,
+)
+_RULES: dict[str, _ModelRules] = {
+    "kling/kling-v3": _ModelRules(
+        resolutions=("720P", "1080P"),
+        default_resolution="720P",
+        aspect_ratios=("16:9", "9:16", "1:1"),
+        default_aspect_ratio="16:9",
+        durations=(3, 15),
+        audio=True,
+        prompt_max=2500,
+        roles=_REFERENCE_TYPES,
+        images=(0, 4),
+        extra_keys=frozenset(
+            {"multi_shot", "shot_type", "multi_prompt", "negative_prompt", "cfg_scale", "camera_control"}
+        ),
+    ),
+    "kling/kling-v3-omni": _ModelRules(
+        resolutions=("720P", "1080P"),
+        default_resolution="720P",
+        aspect_ratios=("16:9", "9:16", "1:1"),
+        default_aspect_ratio="16:9",
+        durations=(3, 15),
+        audio=True,
+        prompt_max=2500,
+        roles=_REFERENCE_TYPES,
+        images=(0, 4),
+        videos=(0, 1),
+        refer_types=("base", "feature"),
+        extra_keys=frozenset({"multi_shot", "shot_type", "multi_prompt"}),
+    ),
+    "kling/kling-v3-motion-control": _ModelRules(
+        resolutions=("720P", "1080P"),
+        default_resolution="720P",
+        aspect_ratios=(),
+        default_aspect_ratio="16:9",
+        durations=None,
+        audio=True,
+        prompt_max=2500,
+        roles=(),
+        images=(1, 1),
+        videos=(1, 1),
+        extra_keys=frozenset({"character_orientation"}),
+    ),
+    "doubao/seedance-2.0": _SEEDANCE_RULES,
+    "doubao/seedance-2.0-fast": _SEEDANCE_RULES,
+    "dashscope/happyhorse-1.0": _ModelRules(
+        resolutions=("720P", "1080P"),
+        default_resolution="1080P",
+        aspect_ratios=("16:9", "9:16", "1:1", "4:3", "3:4"),
+        default_aspect_ratio="16:9",
+        durations=(3, 15),
+        audio=False,
+        prompt_max=5000,
+        roles=("first_frame", "asset"),
+        images=(0, 9),
+        videos=(0, 1),
+        extra_keys=frozenset({"audio_setting"}),
+    ),
+}
+MODELS: tuple[str, ...] = tuple(_RULES)
+_ANY_TOP_KEY = frozenset().union(*(rules.top_keys() for rules in _RULES.values()))
 _SHOT_TYPES = ("customize", "intelligence")
 _CAMERA_TYPES = ("simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward")
 _CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 _SHOT_KEYS = frozenset({"index", "prompt", "duration"})
-_IMAGE_KEYS = frozenset({"url", "reference_type"})
 _URL_PREFIXES = ("https://", "http://", "data:image/")
+_MEDIA_URL_PREFIXES = ("https://", "http://")
 _DIGITS = re.compile(r"[0-9]+")
+_PROMPT_REFERENCE = re.compile(r"<<<(image|video)_(\d+)>>>")
 
 
 def _is_int(value: object) -> bool:
@@ -989,100 +1081,199 @@ def _enum(
         problems.append(f"{where}{key}: must be one of {', '.join(allowed)} (got {obj[key]!r})")
 
 
+def _output_shape(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Resolution, aspect ratio and length of the video an accepted body produces. Where a reference
+    video sets the length (motion control, an omni edit, a happyhorse edit) the simulated video is 5 s."""
+    model = body["model"]
+    rules = _RULES[model]
+    videos = body.get("reference_videos") or []
+    from_video = bool(videos) and (
+        model != "kling/kling-v3-omni" or any(v.get("refer_type") == "base" for v in videos)
+    )
+    return {
+        "resolution": body.get("resolution", rules.default_resolution),
+        "aspect_ratio": body.get("aspect_ratio", rules.default_aspect_ratio),
+        "duration": 5 if from_video or rules.durations is None else body.get("duration", 5),
+    }
+
+
 def validate_generate_request(body: object) -> list[str]:
-    """Every violated kling-v3 rule, as ``"path: problem"`` strings; empty if the body is valid.
+    """Every violated rule of the requested model, as ``"path: problem"`` strings; empty if valid.
 
     Strict on purpose: types must match exactly (``null`` is not "absent"), unknown fields anywhere
-    are rejected, and the multi-shot/reference-image combination rules are enforced.
+    are rejected (including fields only other models take), and the multi-shot, reference-image,
+    reference-video and reference-audio combination rules are enforced. A missing or unknown
+    ``model`` is reported, and the rest is checked as ``kling/kling-v3``.
     """
     if not isinstance(body, dict):
         return ["request body must be a JSON object"]
-    problems = _unknown_keys(body, _TOP_KEYS, "")
-
+    problems: list[str] = []
+    model = body.get("model")
     if "model" not in body:
-        problems.append(f"model: required (must be {MODEL!r})")
-    elif body["model"] != MODEL:
-        problems.append(f"model: must be {MODEL!r} (got {body['model']!r})")
+        problems.append(f"model: required (one of {', '.join(MODELS)})")
+    elif model not in _RULES:
+        problems.append(f"model: must be one of {', '.join(MODELS)} (got {model!r})")
+    name = model if isinstance(model, str) and model in _RULES else MODEL
+    rules = _RULES[name]
+    for problem in _unknown_keys(body, rules.top_keys(), ""):
+        key = problem.split(":", 1)[0]
+        problems.append(f"{problem} for {name}" if key in _ANY_TOP_KEY else problem)
 
-    _enum(body, "resolution", _RESOLUTIONS, "", problems)
-    _enum(body, "aspect_ratio", _ASPECT_RATIOS, "", problems)
-    if "generate_audio" in body and not isinstance(body["generate_audio"], bool):
+    _enum(body, "resolution", rules.resolutions, "", problems)
+    if rules.aspect_ratios:
+        _enum(body, "aspect_ratio", rules.aspect_ratios, "", problems)
+    if rules.audio and "generate_audio" in body and not isinstance(body["generate_audio"], bool):
         problems.append("generate_audio: must be a boolean")
 
     duration: int | None = 5  # documented default; None once known to be invalid
-    if "duration" in body:
+    if rules.durations and "duration" in body:
         value = body["duration"]
+        low, high = rules.durations
         if not _is_int(value):
             duration = None
             problems.append(f"duration: must be an integer number of seconds (got {value!r})")
-        elif not 3 <= value <= 15:
+        elif not low <= value <= high:
             duration = None
-            problems.append(f"duration: must be between 3 and 15 (got {value})")
+            problems.append(f"duration: must be between {low} and {high} (got {value})")
         else:
             duration = value
 
-    roles = _check_reference_images(body, problems)
+    roles = _check_reference_images(body, rules, problems)
+    videos = _check_media(body, "reference_videos", rules.videos, rules.refer_types, problems)
+    audios = _check_media(body, "reference_audios", (0, rules.audios_max), (), problems)
 
     extra: Mapping[str, Any] = {}
-    if "extra_params" in body:
+    if "extra_params" in body and rules.extra_keys:
         if isinstance(body["extra_params"], dict):
             extra = body["extra_params"]
         else:
             problems.append("extra_params: must be an object")
-    multi_shot, customize = _check_extra_params(extra, duration, problems)
+    multi_shot, customize = _check_extra_params(extra, rules, duration, problems)
 
     if "prompt" in body:
         prompt = body["prompt"]
         if not isinstance(prompt, str):
             problems.append("prompt: must be a string")
-        elif len(prompt) > 2500:
-            problems.append(f"prompt: at most 2500 characters (got {len(prompt)})")
+        elif len(prompt) > rules.prompt_max:
+            problems.append(f"prompt: at most {rules.prompt_max} characters (got {len(prompt)})")
         elif not customize and not prompt.strip():
             problems.append("prompt: must not be empty (only multi_shot with shot_type 'customize' omits it)")
+        else:
+            _check_prompt_references(name, prompt, len(roles), len(videos), problems)
     elif not customize:
-        problems.append("prompt: required unless extra_params.multi_shot is true with shot_type 'customize'")
+        problems.append(
+            "prompt: required unless extra_params.multi_shot is true with shot_type 'customize'"
+            if "multi_shot" in rules.extra_keys
+            else f"prompt: required for {name}"
+        )
 
     if "last_frame" in roles:
         if multi_shot:
             problems.append("reference_images: a last_frame image cannot be combined with multi_shot")
         if "camera_control" in extra:
             problems.append("extra_params.camera_control: cannot be combined with a last_frame image")
+    if ("first_frame" in roles or "last_frame" in roles) and (videos or audios):
+        problems.append(
+            "reference_images: first_frame/last_frame images cannot be combined with reference videos or audio"
+        )
+    _check_model_combinations(name, body, roles, videos, audios, extra, problems)
+    if rules.body_max is not None:
+        size = len(json.dumps(body, ensure_ascii=False).encode())
+        if size > rules.body_max:
+            problems.append(f"request body: at most {rules.body_max} bytes for {name} (got {size})")
     return problems
 
 
-def _check_reference_images(body: Mapping[str, Any], problems: list[str]) -> list[str]:
+def _check_prompt_references(model: str, prompt: str, images: int, videos: int, problems: list[str]) -> None:
+    """kling-v3-omni: <<<image_N>>> / <<<video_N>>> must name an input that exists."""
+    if model != "kling/kling-v3-omni":
+        return
+    for kind, number in sorted(set(_PROMPT_REFERENCE.findall(prompt))):
+        have = images if kind == "image" else videos
+        if not 1 <= int(number) <= have:
+            problems.append(
+                f"prompt: <<<{kind}_{number}>>> refers to a missing reference {kind} (have {have})"
+            )
+
+
+def _check_model_combinations(
+    model: str,
+    body: Mapping[str, Any],
+    roles: list[str],
+    videos: list[Mapping[str, Any]],
+    audios: list[Mapping[str, Any]],
+    extra: Mapping[str, Any],
+    problems: list[str],
+) -> None:
+    """The rules only one model has (imini-api.md §7)."""
+    if model == "kling/kling-v3-omni" and videos:
+        if any(v.get("refer_type") == "base" for v in videos) and "duration" in body:
+            problems.append("duration: not accepted in a video edit (reference_videos refer_type 'base')")
+        if extra.get("multi_shot") is True:
+            problems.append("extra_params.multi_shot: cannot be combined with reference_videos")
+        if body.get("generate_audio") is True:
+            problems.append("generate_audio: cannot be true with reference_videos")
+    elif model in ("doubao/seedance-2.0", "doubao/seedance-2.0-fast"):
+        if audios and "asset" not in roles and not videos:
+            problems.append("reference_audios: need at least one asset image or reference video")
+    elif model == "dashscope/happyhorse-1.0":
+        if videos and "duration" in body:
+            problems.append("duration: not accepted in a video edit (with reference_videos)")
+        if (videos or "first_frame" in roles) and "aspect_ratio" in body:
+            problems.append("aspect_ratio: only for text-to-video and reference-to-video")
+        if videos and roles.count("asset") > 5:
+            problems.append(
+                f"reference_images: a video edit takes at most 5 images (got {roles.count('asset')})"
+            )
+        if "audio_setting" in extra and not videos:
+            problems.append("extra_params.audio_setting: only for a video edit (with reference_videos)")
+    elif model == "kling/kling-v3-motion-control" and "character_orientation" not in extra:
+        problems.append("extra_params.character_orientation: required (image or video)")
+
+
+def _check_reference_images(body: Mapping[str, Any], rules: _ModelRules, problems: list[str]) -> list[str]:
     """Validates ``reference_images`` and returns the valid roles seen (for cross-field rules)."""
+    low, high = rules.images
     if "reference_images" not in body:
+        if low:
+            problems.append(f"reference_images: required (exactly {low} image)")
         return []
     images = body["reference_images"]
     if not isinstance(images, list):
         problems.append("reference_images: must be an array")
         return []
-    if len(images) > 4:
-        problems.append(f"reference_images: at most 4 images (got {len(images)})")
+    if len(images) > high:
+        problems.append(f"reference_images: at most {high} images (got {len(images)})")
+    elif len(images) < low:
+        problems.append(f"reference_images: at least {low} image (got {len(images)})")
     roles: list[str] = []
     for i, item in enumerate(images):
         where = f"reference_images[{i}]"
         if not isinstance(item, dict):
             problems.append(f"{where}: must be an object {{url, reference_type}}")
             continue
-        problems.extend(_unknown_keys(item, _IMAGE_KEYS, where))
+        allowed = frozenset({"url", "reference_type"} if rules.roles else {"url"})
+        problems.extend(_unknown_keys(item, allowed, where))
         url = item.get("url")
         if "url" not in item:
             problems.append(f"{where}.url: required")
         elif not isinstance(url, str) or not url.startswith(_URL_PREFIXES):
             problems.append(f"{where}.url: must be an http(s) URL or a data:image/... URI")
-        if "reference_type" not in item:
-            problems.append(f"{where}.reference_type: required (first_frame, last_frame or asset)")
-        elif item["reference_type"] not in _REFERENCE_TYPES:
+        if not rules.roles:
+            roles.append("asset")  # the one character image of motion control has no role
+        elif "reference_type" not in item:
+            problems.append(f"{where}.reference_type: required ({', '.join(rules.roles)})")
+        elif item["reference_type"] not in rules.roles:
             problems.append(
-                f"{where}.reference_type: must be one of {', '.join(_REFERENCE_TYPES)} "
+                f"{where}.reference_type: must be one of {', '.join(rules.roles)} "
                 f"(got {item['reference_type']!r})"
             )
         else:
             roles.append(item["reference_type"])
 
     firsts, lasts, assets = (roles.count(r) for r in _REFERENCE_TYPES)
+    if not rules.roles:
+        return roles
     if assets and (firsts or lasts):
         problems.append("reference_images: asset images cannot be mixed with first_frame/last_frame images")
     else:
@@ -1095,23 +1286,70 @@ def _check_reference_images(body: Mapping[str, Any], problems: list[str]) -> lis
     return roles
 
 
+def _check_media(
+    body: Mapping[str, Any],
+    key: str,
+    counts: tuple[int, int],
+    refer_types: tuple[str, ...],
+    problems: list[str],
+) -> list[Mapping[str, Any]]:
+    """Validates ``reference_videos`` / ``reference_audios``; returns the items that are valid objects."""
+    low, high = counts
+    if not high:
+        return []  # not a field of this model: reported as an unknown field
+    if key not in body:
+        if low:
+            problems.append(f"{key}: required (exactly {low})")
+        return []
+    items = body[key]
+    if not isinstance(items, list):
+        problems.append(f"{key}: must be an array")
+        return []
+    if len(items) > high:
+        problems.append(f"{key}: at most {high} (got {len(items)})")
+    elif len(items) < low:
+        problems.append(f"{key}: at least {low} (got {len(items)})")
+    valid: list[Mapping[str, Any]] = []
+    for i, item in enumerate(items):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be an object {{url}}")
+            continue
+        problems.extend(
+            _unknown_keys(item, frozenset({"url", "refer_type"} if refer_types else {"url"}), where)
+        )
+        url = item.get("url")
+        if "url" not in item:
+            problems.append(f"{where}.url: required")
+        elif not isinstance(url, str) or not url.startswith(_MEDIA_URL_PREFIXES):
+            problems.append(f"{where}.url: must be a public http(s) URL")
+        if refer_types and item.get("refer_type") not in refer_types:
+            problems.append(f"{where}.refer_type: must be one of {', '.join(refer_types)}")
+        valid.append(item)
+    return valid
+
+
 def _check_extra_params(
-    extra: Mapping[str, Any], duration: int | None, problems: list[str]
+    extra: Mapping[str, Any], rules: _ModelRules, duration: int | None, problems: list[str]
 ) -> tuple[bool, bool]:
-    """Validates ``extra_params``; returns (multi_shot on, customize mode on)."""
-    problems.extend(_unknown_keys(extra, _EXTRA_KEYS, "extra_params"))
+    """Validates ``extra_params`` against the model's keys; returns (multi_shot on, customize mode on)."""
+    problems.extend(_unknown_keys(extra, rules.extra_keys, "extra_params"))
     multi_shot = False
-    if "multi_shot" in extra:
+    if "multi_shot" in extra and "multi_shot" in rules.extra_keys:
         if isinstance(extra["multi_shot"], bool):
             multi_shot = extra["multi_shot"]
         else:
             problems.append("extra_params.multi_shot: must be a boolean")
-    _enum(extra, "shot_type", _SHOT_TYPES, "extra_params.", problems)
-    if multi_shot and "shot_type" not in extra:
-        problems.append("extra_params.shot_type: required when multi_shot is true (customize|intelligence)")
-    customize = multi_shot and extra.get("shot_type") == "customize"
+    customize = False
+    if "shot_type" in rules.extra_keys:
+        _enum(extra, "shot_type", _SHOT_TYPES, "extra_params.", problems)
+        if multi_shot and "shot_type" not in extra:
+            problems.append(
+                "extra_params.shot_type: required when multi_shot is true (customize|intelligence)"
+            )
+        customize = multi_shot and extra.get("shot_type") == "customize"
 
-    shot_durations = _check_multi_prompt(extra, problems)
+    shot_durations = _check_multi_prompt(extra, problems) if "multi_prompt" in rules.extra_keys else []
     if customize:
         shots = extra.get("multi_prompt")
         if "multi_prompt" not in extra:
@@ -1129,18 +1367,22 @@ def _check_extra_params(
                     f"{duration}s (they must be equal; duration defaults to 5)"
                 )
 
-    if "negative_prompt" in extra:
+    if "negative_prompt" in extra and "negative_prompt" in rules.extra_keys:
         negative = extra["negative_prompt"]
         if not isinstance(negative, str):
             problems.append("extra_params.negative_prompt: must be a string")
         elif len(negative) > 2500:
             problems.append(f"extra_params.negative_prompt: at most 2500 characters (got {len(negative)})")
-    if "cfg_scale" in extra:
+    if "cfg_scale" in extra and "cfg_scale" in rules.extra_keys:
         cfg = extra["cfg_scale"]
         if not _is_number(cfg) or not 0 <= cfg <= 1:
             problems.append(f"extra_params.cfg_scale: must be a number between 0 and 1 (got {cfg!r})")
-    if "camera_control" in extra:
+    if "camera_control" in extra and "camera_control" in rules.extra_keys:
         _check_camera_control(extra["camera_control"], problems)
+    if "character_orientation" in rules.extra_keys:
+        _enum(extra, "character_orientation", ("image", "video"), "extra_params.", problems)
+    if "audio_setting" in rules.extra_keys:
+        _enum(extra, "audio_setting", ("auto", "origin"), "extra_params.", problems)
     return multi_shot, customize
 
 

@@ -58,7 +58,12 @@ def inspector(tmp_path: Path, *args: str, era: str = "legacy") -> tuple[int, Any
 def test_tool_schemas_pass_the_inspectors_strict_check(tmp_path: Path, era: str) -> None:
     code, out, err = inspector(tmp_path, "--method", "tools/list", "--strict", era=era)
     assert code == 0, err
-    assert {t["name"] for t in out["result"]["tools"]} == {"generate_video", "get_task", "list_tasks"}
+    assert {t["name"] for t in out["result"]["tools"]} == {
+        "generate_video",
+        "get_task",
+        "list_tasks",
+        "list_models",
+    }
 
 
 def test_a_dry_run_through_the_inspector(tmp_path: Path) -> None:

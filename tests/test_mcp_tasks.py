@@ -173,7 +173,12 @@ async def test_legacy_advertises_tasks_and_marks_only_generate_video(make_server
         listed = await raw(client, "tools/list")
         capabilities = client.server_capabilities
     support = {t["name"]: t.get("execution") for t in listed["tools"]}
-    assert support == {"generate_video": {"taskSupport": "optional"}, "get_task": None, "list_tasks": None}
+    assert support == {
+        "generate_video": {"taskSupport": "optional"},
+        "get_task": None,
+        "list_tasks": None,
+        "list_models": None,
+    }
     assert capabilities is not None
     assert capabilities.model_dump(by_alias=True, exclude_none=True)["tasks"] == {
         "list": {},

@@ -461,7 +461,7 @@ INVALID = [
         id="image-to-video without a prompt",
     ),
     # Enums and ranges (§2.1)
-    pytest.param({"prompt": "p", "model": "kling/kling-v3-omni"}, {"model"}, id="any other model"),
+    pytest.param({"prompt": "p", "model": "kling/kling-v2"}, {"model"}, id="a model not in the catalogue"),
     pytest.param({"prompt": "p", "resolution": "4K"}, {"resolution"}, id="resolution 4K"),
     pytest.param({"prompt": "p", "resolution": "480P"}, {"resolution"}, id="resolution 480P"),
     pytest.param({"prompt": "p", "aspect_ratio": "4:3"}, {"aspect_ratio"}, id="aspect ratio 4:3"),

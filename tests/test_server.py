@@ -21,6 +21,8 @@ BODY_FIELDS = {
     "duration",
     "generate_audio",
     "reference_images",
+    "reference_videos",
+    "reference_audios",
     "extra_params",
 }
 
@@ -36,7 +38,7 @@ def _walk_properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
 async def test_tools_are_listed_with_schemas_annotations_and_output_schemas(connect: Any) -> None:
     async with connect() as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == {"generate_video", "get_task", "list_tasks"}
+    assert set(tools) == {"generate_video", "get_task", "list_tasks", "list_models"}
     gen = tools["generate_video"]
     assert set(gen.input_schema["properties"]) == BODY_FIELDS | {
         "dry_run",
@@ -50,11 +52,12 @@ async def test_tools_are_listed_with_schemas_annotations_and_output_schemas(conn
     for name, prop in _walk_properties(gen.input_schema):
         assert prop.get("description"), f"{name} has no description"
     props = gen.input_schema["properties"]
-    assert props["resolution"]["enum"] == ["720P", "1080P"]
-    assert props["aspect_ratio"]["enum"] == ["16:9", "9:16", "1:1"]
+    # One flat schema for every model: the union of their values (each model's own are checked per model).
+    assert props["resolution"]["enum"] == ["480P", "720P", "1080P"]
+    assert props["aspect_ratio"]["enum"] == ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"]
     assert (props["duration"]["minimum"], props["duration"]["maximum"]) == (3, 15)
-    assert props["prompt"]["maxLength"] == 2500
-    assert props["reference_images"]["maxItems"] == 4
+    assert props["prompt"]["maxLength"] == 5000
+    assert props["reference_images"]["maxItems"] == 9
     shot = gen.input_schema["$defs"]["Shot"]
     assert shot["properties"]["prompt"]["maxLength"] == 512
     assert shot["additionalProperties"] is False
