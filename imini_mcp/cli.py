@@ -25,7 +25,7 @@ def env_help() -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="imini-mcp",
-        description="MCP server for imini's video API (kling/kling-v3). Speaks MCP over stdio (default) or "
+        description="MCP server for imini's video API (kling-v3 and more). Speaks MCP over stdio (default) or "
         "streamable HTTP.",
         epilog=env_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,

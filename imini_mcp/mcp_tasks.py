@@ -210,7 +210,7 @@ def describe(record: TaskRecord, *, finished: bool, default_mode: str) -> McpTas
         "working",
         (
             f"imini status: {record.status or 'queued'}; {elapsed:.0f} s since submit "
-            "(kling-v3 usually takes 1–3 minutes)."
+            "(a video usually takes 1–3 minutes)."
         ),
         meta,
     )

@@ -21,7 +21,7 @@ class _Lenient(BaseModel):
 
 
 class Video(_Lenient):
-    """One generated video (imini returns a list; kling-v3 usually has one)."""
+    """One generated video (imini returns a list; usually one)."""
 
     url: str = Field(
         description="Where to download the MP4 (imini's CDN; how long it stays is not documented)."
@@ -154,7 +154,7 @@ def next_step_for(task_id: str, status: str) -> str:
         )
     return (
         f'Still {status}. Call get_task with {{"task_id": "{task_id}"}} to check again; '
-        "a kling-v3 video usually takes 1–3 minutes."
+        "a video usually takes 1–3 minutes."
     )
 
 

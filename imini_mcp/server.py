@@ -55,7 +55,8 @@ from imini_mcp.validation import InvalidArguments, check_arguments
 log = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
-Generate videos with imini's kling/kling-v3 model. Workflow: (1) compose the request with generate_video and
+Generate videos with imini: kling/kling-v3 by default, or another model from list_models (kling-v3-omni,
+kling-v3-motion-control, seedance-2.0 / -fast, happyhorse-1.0). Workflow: (1) compose the request with generate_video and
 dry_run true: it checks every rule, shows the exact body and the estimated credits, and costs nothing;
 (2) submit with dry_run false (this spends credits); (3) follow the task with get_task (wait_seconds to
 wait with progress) until status is succeeded, then give the user the video URL. Every submitted task is
@@ -172,8 +173,9 @@ def tool_result(model: Any, text: str, view: TaskView | None = None) -> CallTool
 async def generate_video(
     arguments: dict[str, Any], ctx: Context
 ) -> Annotated[CallToolResult, GenerateVideoResult]:
-    """Create a video with imini's kling/kling-v3 model (text-to-video, image-to-video, first/last frame, up to
-    4 reference images, or a multi-shot storyboard of 1–6 shots).
+    """Create a video with imini. Default model kling/kling-v3: text-to-video, image-to-video, first/last frame,
+    up to 4 reference images, or a multi-shot storyboard of 1–6 shots. Other models (reference videos, motion
+    transfer, cheaper drafts, 1080P): set `model`; list_models shows what each takes, its limits and prices.
 
     The arguments are imini's request body, field for field. Every rule is checked before anything is sent;
     a rejected call lists every problem with its field and fix and costs nothing. Use dry_run true first to see
@@ -229,9 +231,9 @@ TOOLS = [
     self_validating_tool(
         generate_video,
         arguments_model=GenerateVideoArguments,
-        title="Generate a video (kling-v3)",
+        title="Generate a video (imini)",
         annotations=ToolAnnotations(
-            title="Generate a video (kling-v3)",
+            title="Generate a video (imini)",
             read_only_hint=False,
             destructive_hint=False,
             idempotent_hint=False,
@@ -355,10 +357,10 @@ def build_server(
 
     mcp = MCPServer(
         name="imini-mcp",
-        title="imini video (kling-v3)",
+        title="imini video",
         version=__version__,
         instructions=INSTRUCTIONS,
-        website_url="https://docs.imini.ai/en/api-reference/videos/kling-v3",
+        website_url="https://docs.imini.ai",
         tools=TOOLS,
         lifespan=lifespan,
         extensions=[TasksExtension()],

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from imini_mcp.catalog import CATALOG, DEFAULT_MODEL
 from imini_mcp.client import IminiClient
 from imini_mcp.delivery import FileDelivery
 from imini_mcp.errors import IminiError, RequestRejected, SubmitOutcomeUnknown, TaskNotFound
@@ -370,7 +371,7 @@ class VideoService:
 
 def _progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
     status = state.snapshot.status if state.snapshot else (record.status or "queued")
-    text = f"Task {state.task_id} is {status}: {age:.0f} s since submit (kling-v3 usually takes 1–3 min)."
+    text = f"Task {state.task_id} is {status}: {age:.0f} s since submit (a video usually takes 1–3 min)."
     if state.last_error is not None:
         text += f" Last check failed ({state.last_error.message}); retrying."
     return text
@@ -386,9 +387,15 @@ def summarize(record: TaskRecord) -> TaskSummary:
     body = record.body
     shots = (body.get("extra_params") or {}).get("multi_prompt") or []
     what = f"{len(shots)}-shot storyboard" if shots else (body.get("prompt") or "")[:80]
-    spec = (
-        f"{body.get('duration', 5)} s, {body.get('resolution', '720P')}, {body.get('aspect_ratio', '16:9')}"
-    )
+    model = CATALOG.get(record.model) or CATALOG[DEFAULT_MODEL]  # the model's own defaults fill the gaps
+    seconds = body.get("duration", model.default_duration)
+    parts = [
+        record.model,
+        f"{seconds} s" if seconds else "",
+        body.get("resolution", model.default_resolution),
+        body.get("aspect_ratio", model.default_aspect_ratio) or "",
+    ]
+    spec = ", ".join(part for part in parts if part)
     if record.task_id:
         hint = next_step_for(record.task_id, record.status or "queued")
     elif record.state == "rejected":

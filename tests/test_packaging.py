@@ -33,7 +33,12 @@ def test_server_json_matches_the_package() -> None:
 def test_extension_manifest_matches_the_server() -> None:
     manifest = json.loads((ROOT / "manifest.json").read_text())
     assert manifest["version"] == imini_mcp.__version__
-    assert {t["name"] for t in manifest["tools"]} == {"generate_video", "get_task", "list_tasks"}
+    assert {t["name"] for t in manifest["tools"]} == {
+        "generate_video",
+        "get_task",
+        "list_tasks",
+        "list_models",
+    }
     assert {p["name"] for p in manifest["prompts"]} == {"storyboard", "image_to_video"}
     assert manifest["user_config"]["imini_api_key"]["sensitive"] is True
 
