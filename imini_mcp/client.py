@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 import anyio
 import httpx
-import stamina
 from pydantic import ValidationError
 
 from imini_mcp.errors import (
@@ -98,6 +97,8 @@ class IminiClient:
 
     async def get_task(self, task_id: str) -> TaskSnapshot:
         """GET the task's current state, retrying transient failures with backoff."""
+        import stamina  # only reads retry; importing it lazily keeps it off the start-up path
+
         policy = self.policy
         async for attempt in stamina.retry_context(
             on=self._read_backoff,

@@ -565,14 +565,20 @@ class Journal:
             rows = self._conn.execute(sql, (*params, limit)).fetchall()
         return [_record(row) for row in rows]
 
-    def unfinished(self, owner: str | None = None) -> list[TaskRecord]:
-        """Accepted tasks whose status is not terminal, oldest first: what to follow again after a restart."""
+    def unfinished(self, owner: str | None = None, *, with_option: str | None = None) -> list[TaskRecord]:
+        """Accepted tasks whose status is not terminal, oldest first: what to follow again after a restart.
+        `with_option`: only those whose options have this key (filtered in SQL: no record is built for the rest)."""
         # INDEXED BY: the tiny partial index beats (owner, state), which would walk all of an owner's
         # finished tasks; and should the index ever become unusable, SQLite errors instead of scanning.
         sql = f"SELECT * FROM tasks INDEXED BY tasks_unfinished WHERE {_UNFINISHED}"
-        if owner is None:
-            return self._query(f"{sql} {_ORDER_OLDEST}")
-        return self._query(f"{sql} AND owner = ? {_ORDER_OLDEST}", (owner,))
+        params: list[Any] = []
+        if owner is not None:
+            sql += " AND owner = ?"
+            params.append(owner)
+        if with_option is not None:
+            sql += " AND json_extract(options, '$.' || ?) IS NOT NULL"
+            params.append(with_option)
+        return self._query(f"{sql} {_ORDER_OLDEST}", tuple(params))
 
     def stale_submitting(self, older_than: float) -> list[TaskRecord]:
         """'submitting' rows written before ``older_than`` (the process died mid-submit), oldest first."""

@@ -272,6 +272,23 @@ TOOLS = [
 # Server
 
 
+class LazyTransport(httpx.AsyncBaseTransport):
+    """Builds the real transport (and parses the CA bundle, ~30 ms) on the first upstream request, not at
+    start-up: a client's first tools/list never needs it."""
+
+    def __init__(self) -> None:
+        self._transport: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport()
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+
+
 class Shutdown:
     """Called by the HTTP runner when a stop begins: waiting calls return their task ids at once."""
 
@@ -302,6 +319,7 @@ def build_server(
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
+                    transport=LazyTransport(),
                     timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
                     follow_redirects=False,
                     headers={"User-Agent": f"imini-mcp/{__version__}"},
@@ -417,9 +435,8 @@ def _resume_mcp_tasks(state: AppState) -> None:
     so those resume on the user's next tasks/get)."""
     if state.settings.per_user_keys:
         return
-    for record in state.service.journal.unfinished(owner=""):
-        meta = record.options.get(OPTION)
-        if meta and not meta.get("cancelled_at") and record.task_id:
+    for record in state.service.journal.unfinished(owner="", with_option=OPTION):
+        if not record.options[OPTION].get("cancelled_at") and record.task_id:
             state.tasks.ensure(state, state.account, record.task_id)
 
 
