@@ -19,6 +19,9 @@ from imini_mcp.server import build_server
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
 
+# Every test is watched for the API key (tool results, errors, logs): see tests/secret_scan.py.
+pytest_plugins = ["tests.secret_scan"]
+
 # A recognisable fake key: the secret-hygiene checks look for it in every output.
 FAKE_KEY = "imini-test-key-DO-NOT-LEAK-7f3a9c"
 # Speed-up of simulated time: a 10 s simulated task takes 0.1 s of real time.
