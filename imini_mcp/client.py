@@ -151,6 +151,16 @@ class IminiClient:
                 status=err.status,
                 request_id=err.request_id,
             )
+        if response.status_code == 404:  # the submit path itself is unknown: a wrong base URL, not a task
+            err = _error_from_response(response, "imini has no video endpoint at this address")
+            raise ConfigurationError(
+                err.message,
+                code=err.code,
+                status=404,
+                request_id=err.request_id,
+                next_step=f"Check IMINI_BASE_URL (now {self._base_url}; imini's is "
+                "https://openapi.imini.ai/imini/router). Nothing was created.",
+            )
         if response.status_code not in (200, 201, 202):
             raise _error_from_response(response, "imini refused the request")
         try:

@@ -22,7 +22,7 @@ from fractions import Fraction
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 __all__ = [
     "ImageLimits",
@@ -225,9 +225,13 @@ def prepare_image(
     kind = classify(ref)
     text = ref.strip()
     if kind == "url":
-        if not urlsplit(text).hostname:
+        parts = urlsplit(text)
+        if not parts.hostname:
             raise ImageProblem(f"Image URL {_short(text)!r} has no host name.", "Give a full https:// URL.")
-        return PreparedImage(url=text, source="url")
+        if any(char.isspace() for char in text):
+            raise ImageProblem(f"Image URL {_short(text)!r} contains spaces.", "Percent-encode them (%20).")
+        # "HTTPS://" is a valid URL, but imini only knows the lower-case scheme: send that.
+        return PreparedImage(url=urlunsplit(parts._replace(scheme=parts.scheme.lower())), source="url")
 
     if kind == "data_uri":
         data, label = _decode_data_uri(text, limits)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -441,14 +443,35 @@ def _resume_mcp_tasks(state: AppState) -> None:
 
 
 def _recover_interrupted_submits(journal: Journal, settings: Settings) -> None:
-    """A 'submitting' row left by a crash may have created a task: say so instead of leaving it in limbo."""
-    horizon = time.time() - (
-        settings.read_timeout * 3 + 60
-    )  # older than any submit still in flight elsewhere
-    for record in journal.stale_submitting(horizon):
+    """A 'submitting' row left by a crash may have created a task: say so instead of leaving it in limbo.
+
+    Settled at once when its submitter was a process on this host that no longer runs; otherwise (another
+    host sharing the journal, or an old row without that record) once it is older than any submit can take.
+    """
+    horizon = time.time() - (settings.read_timeout * 3 + 60)
+    host = socket.gethostname()
+    for record in journal.stale_submitting(time.time()):
+        submitter = record.options.get("submitter") or {}
+        gone = submitter.get("host") == host and not _process_alive(submitter.get("pid"))
+        if not gone and record.submitted_at > horizon:
+            continue  # may still be in flight in another live process
         journal.mark_outcome_unknown(
             record.journal_id,
             code="INTERRUPTED",
             message="the server stopped while submitting; a task may exist at imini",
         )
         log.warning("journal #%d: submit interrupted by a crash, outcome unknown", record.journal_id)
+
+
+def _process_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return False  # this process is only starting: the row is from an earlier life with a recycled pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -127,7 +129,11 @@ class VideoService:
                 body=shown,
                 request_hash=digest,
                 idempotency_key=args.idempotency_key,
-                options={k: v for k, v in (("output", args.output), ("output_name", args.output_name)) if v},
+                options={
+                    **{k: v for k, v in (("output", args.output), ("output_name", args.output_name)) if v},
+                    # who submits: after a crash, the next start can tell a dead submitter from a live one
+                    "submitter": {"pid": os.getpid(), "host": socket.gethostname()},
+                },
             )
         except IdempotencyConflict as exc:
             raise RequestRejected(

@@ -362,13 +362,6 @@ async def _assert_interrupted_submit_is_kept_not_resubmitted(servers: Servers, c
     assert servers.imini.submits == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a submit interrupted by a crash stays 'submitting' after a restart: "
-    "_recover_interrupted_submits only settles rows older than 3 × IMINI_READ_TIMEOUT + 60 s (240 s by default), "
-    "and only at start-up, so after a quick restart list_tasks(status='outcome_unknown') does not show it "
-    "(README: 'at the next start the entry becomes outcome_unknown')",
-)
 async def test_after_a_restart_an_interrupted_submit_is_listed_as_outcome_unknown(servers_for: Any) -> None:
     servers = await servers_for(queued=0.2, processing=0.5)
     servers.imini.choke.hold_submit_answers = True

@@ -224,8 +224,6 @@ def _submit_cells() -> list[Cell]:
             state="rejected",
             cause=("HTTP 404",),
             next_step=("IMINI_BASE_URL",),
-            bug="a 404 answer to a submit is reported as TaskNotFound: 'Check the task id … if it expired, "
-            "submit a new generation', although there is no task id and resubmitting to the same URL fails again",
         ),
         Cell(
             "submit",

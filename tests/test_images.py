@@ -467,3 +467,10 @@ def test_a_file_the_server_may_not_read_is_refused(root: Path, monkeypatch: pyte
     write(root, "a.png", image_bytes())
     monkeypatch.setattr("imini_mcp.images.os.access", lambda path, mode: False)
     assert "not readable" in problem("a.png", root).message
+
+
+def test_url_scheme_is_sent_in_lower_case_and_spaces_are_refused(tmp_path: Path) -> None:
+    prepared = prepare_image("HTTPS://cdn.example.com/Fox.png", allowed_roots=[tmp_path], input_root=tmp_path)
+    assert prepared.url == "https://cdn.example.com/Fox.png"  # only the scheme changes
+    with pytest.raises(ImageProblem, match="spaces"):
+        prepare_image("https://cdn.example.com/a fox.png", allowed_roots=[tmp_path], input_root=tmp_path)
