@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import stat
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,6 +275,23 @@ async def _attempt(http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, po
     finally:
         if part is not None:
             part.discard()  # synchronous on purpose: it must happen even while being cancelled
+
+
+def sweep_partial_downloads(directory: Path, *, older_than: float) -> list[Path]:
+    """Remove `.<name>.part-<hex>` files left by a process killed mid-download. Only files untouched for
+    `older_than` seconds: another process may be writing a fresh one right now."""
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - older_than
+    removed = []
+    for path in directory.glob(".*.part-*"):
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed
 
 
 class _PartFile:

@@ -32,7 +32,7 @@ from imini_mcp import __version__
 from imini_mcp.catalog_tool import LIST_MODELS_TOOL
 from imini_mcp.client import IminiClient, RetryPolicy
 from imini_mcp.delivery import FileDelivery
-from imini_mcp.downloads import DownloadPolicy
+from imini_mcp.downloads import DownloadPolicy, sweep_partial_downloads
 from imini_mcp.errors import ConfigurationError, IminiError
 from imini_mcp.images import make_resolver
 from imini_mcp.journal import Journal
@@ -333,6 +333,9 @@ def build_server(
             journal = Journal(settings.journal_path)
             stack.callback(journal.close)
             _recover_interrupted_submits(journal, settings)
+            policy = downloads or DownloadPolicy()
+            for stale in sweep_partial_downloads(settings.output_dir, older_than=policy.total_timeout + 300):
+                log.info("removed a partial download left by a crash: %s", stale)
             tg = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(tg.cancel_scope.cancel)  # poll loops end with the server
             follower = TaskFollower(tg, schedule=schedule, clock=clock)
@@ -343,7 +346,7 @@ def build_server(
                 journal,
                 settings.output_dir,
                 default_mode=settings.output_mode,
-                policy=downloads or DownloadPolicy(),
+                policy=policy,
             )
             service = VideoService(
                 journal=journal,

@@ -6,6 +6,7 @@ misbehaving in ways the simulator does not script use `httpx.MockTransport`.
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from imini_mcp.downloads import (
     confined_path,
     download_file,
     safe_name,
+    sweep_partial_downloads,
 )
 from imini_mcp.errors import IminiError
 from imini_mcp.simulator import Fault, ManualClock, Simulator, SimulatorConfig, serve_simulator
@@ -565,3 +567,16 @@ def test_confined_path_refuses_a_link_that_points_outside(tmp_path: Path) -> Non
     (folder / "task_1.mp4").symlink_to(tmp_path / "elsewhere.mp4")
     with pytest.raises(ValueError, match="outside"):
         confined_path(folder, "task_1.mp4")
+
+
+def test_stale_partial_downloads_are_swept_fresh_ones_kept(tmp_path: Path) -> None:
+    stale = tmp_path / ".task_1.mp4.part-abc123"
+    fresh = tmp_path / ".task_2.mp4.part-def456"
+    video = tmp_path / "task_3.mp4"
+    for path in (stale, fresh, video):
+        path.write_bytes(b"x")
+    os.utime(stale, (0, 0))
+    removed = sweep_partial_downloads(tmp_path, older_than=3600)
+    assert removed == [stale]
+    assert fresh.exists()
+    assert video.exists()
