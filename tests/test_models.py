@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from imini_mcp.models import GenerateVideoArguments, check_generate_arguments
 from imini_mcp.pricing import estimate_cost
 from imini_mcp.validation import InvalidArguments
+from tests.conftest import DOC_EXAMPLE as DOCUMENTED_EXAMPLE  # imini-api.md §2.3, verbatim
 
 MODEL = "kling/kling-v3"
 FIRST = "https://example.com/first.png"
@@ -31,24 +32,6 @@ LAST = "https://example.com/last.jpg"
 CAT = "https://example.com/cat.png"
 DATA_URI = "data:image/png;base64,iVBORw0KGgo="
 LEAKS = ("pydantic", "input_value", "https://errors")
-
-# imini-api.md §2.3, verbatim.
-DOCUMENTED_EXAMPLE: dict[str, Any] = {
-    "model": "kling/kling-v3",
-    "resolution": "720P",
-    "aspect_ratio": "9:16",
-    "duration": 8,
-    "generate_audio": True,
-    "extra_params": {
-        "multi_shot": True,
-        "shot_type": "customize",
-        "multi_prompt": [
-            {"index": 1, "prompt": "<shot 1 text>", "duration": "2"},
-            {"index": 2, "prompt": "<shot 2 text>", "duration": "3"},
-            {"index": 3, "prompt": "<shot 3 text>", "duration": "3"},
-        ],
-    },
-}
 
 
 def shots(*durations: Any, prompt_length: int | None = None) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ from imini_mcp.simulator import (
     serve_simulator,
     validate_generate_request,
 )
+from tests.conftest import DOC_EXAMPLE  # imini-api.md §2.3, verbatim
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 AUTH = {"Authorization": "Bearer test-key"}
@@ -44,23 +45,6 @@ TASK_ID_RE = re.compile(r"^task_\d{19}$")
 ISO_MS_Z_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 POLL_KEYS = {"task_id", "status", "model", "created_at", "completed_at", "videos", "error", "request_id"}
 
-# Spec section 2.3, verbatim apart from the shot texts.
-DOC_EXAMPLE: dict[str, Any] = {
-    "model": "kling/kling-v3",
-    "resolution": "720P",
-    "aspect_ratio": "9:16",
-    "duration": 8,
-    "generate_audio": True,
-    "extra_params": {
-        "multi_shot": True,
-        "shot_type": "customize",
-        "multi_prompt": [
-            {"index": 1, "prompt": "<shot 1 text>", "duration": "2"},
-            {"index": 2, "prompt": "<shot 2 text>", "duration": "3"},
-            {"index": 3, "prompt": "<shot 3 text>", "duration": "3"},
-        ],
-    },
-}
 T2V: dict[str, Any] = {"model": "kling/kling-v3", "prompt": "a red fox running through snow"}
 
 
