@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from imini_mcp.catalog import (
@@ -263,11 +263,7 @@ LIST_MODELS_TOOL = self_validating_tool(
     list_models,
     arguments_model=ListModelsArguments,
     title="List video models",
-    annotations=ToolAnnotations(
-        title="List video models",
-        read_only_hint=True,
-        destructive_hint=False,
-        idempotent_hint=True,
-        open_world_hint=False,
-    ),
+    read_only=True,
+    idempotent=True,
+    open_world=False,
 )

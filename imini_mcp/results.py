@@ -130,19 +130,6 @@ class TaskView(BaseModel):
             next_step=next_step_for(snap.task_id, snap.status),
         )
 
-    @classmethod
-    def from_receipt(cls, receipt: SubmitReceipt) -> TaskView:
-        # imini's submit answer has no status; a fresh task is queued (imini-api.md §2.4).
-        return cls(
-            task_id=receipt.task_id,
-            model=receipt.model,
-            status="queued",
-            is_terminal=False,
-            created_at=receipt.created_at,
-            request_id=receipt.request_id,
-            next_step=next_step_for(receipt.task_id, "queued"),
-        )
-
 
 def next_step_for(task_id: str, status: str) -> str:
     if status == "succeeded":

@@ -24,7 +24,7 @@ import anyio
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -234,37 +234,25 @@ TOOLS = [
         generate_video,
         arguments_model=GenerateVideoArguments,
         title="Generate a video (imini)",
-        annotations=ToolAnnotations(
-            title="Generate a video (imini)",
-            read_only_hint=False,
-            destructive_hint=False,
-            idempotent_hint=False,
-            open_world_hint=True,
-        ),
+        read_only=False,
+        idempotent=False,
+        open_world=True,
     ),
     self_validating_tool(
         get_task,
         arguments_model=GetTaskArguments,
         title="Check a video task",
-        annotations=ToolAnnotations(
-            title="Check a video task",
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=True,
-        ),
+        read_only=True,
+        idempotent=True,
+        open_world=True,
     ),
     self_validating_tool(
         list_tasks,
         arguments_model=ListTasksArguments,
         title="List video tasks",
-        annotations=ToolAnnotations(
-            title="List video tasks",
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=False,
-        ),
+        read_only=True,
+        idempotent=True,
+        open_world=False,
     ),
     LIST_MODELS_TOOL,
 ]

@@ -35,11 +35,22 @@ def self_validating_tool(
     *,
     arguments_model: type[BaseModel],
     title: str,
-    annotations: ToolAnnotations,
-    meta: dict[str, Any] | None = None,
+    read_only: bool,
+    idempotent: bool,
+    open_world: bool,
 ) -> Tool:
-    """Build a Tool for `fn(arguments: dict, ctx: Context)` that publishes `arguments_model`'s schema."""
-    tool = Tool.from_function(fn, title=title, annotations=annotations, meta=meta)
+    """Build a Tool for `fn(arguments: dict, ctx: Context)` that publishes `arguments_model`'s schema.
+
+    No tool here deletes or overwrites anything, so `destructiveHint` is always false.
+    """
+    annotations = ToolAnnotations(
+        title=title,
+        read_only_hint=read_only,
+        destructive_hint=False,
+        idempotent_hint=idempotent,
+        open_world_hint=open_world,
+    )
+    tool = Tool.from_function(fn, title=title, annotations=annotations)
     tool.fn_metadata.arg_model = RawArguments
     tool.parameters = arguments_schema(arguments_model)
     return tool
