@@ -2,8 +2,9 @@
 
 `python benchmarks/download_child.py MODE URL DEST` prints JSON: seconds, bytes, RSS before the
 download and peak RSS during it (VmHWM, reset just before the call), and the CPU seconds it used.
-MODE `imini` is `imini_mcp.downloads.download_file`; MODE `bare` is the least httpx can do (stream
-the raw chunks into the file on the event loop, then fsync), to show what download_file adds to httpx.
+MODE `imini` is `imini_mcp.downloads.download_file` as the server calls it (the threaded fast path);
+`imini-httpx` is download_file given an httpx client (the path proxied URLs take); `bare` is the least
+httpx can do (stream the raw chunks into the file on the event loop, then fsync).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import anyio
 import httpx
 
+from imini_mcp.direct_get import _tls_context
 from imini_mcp.downloads import download_file
 
 
@@ -48,11 +50,14 @@ async def main(mode: str, url: str, dest: Path) -> dict[str, float]:
     async with httpx.AsyncClient() as http:
         # Everything imported, the client and its thread pool warm: only the download itself is left.
         await anyio.to_thread.run_sync(lambda: None)
+        _tls_context()  # built on first use by the fast path; an httpx client builds its own up front
         _reset_peak()
         before = _status_kib("VmRSS")
         cpu = os.times()
         started = time.perf_counter()
         if mode == "imini":
+            size = (await download_file(None, url, dest, kind="video")).size
+        elif mode == "imini-httpx":
             size = (await download_file(http, url, dest, kind="video")).size
         else:
             size = await _bare(http, url, dest)

@@ -27,11 +27,11 @@ OutputMode = Literal["url", "file", "both"]
 
 @dataclass
 class FileDelivery:
-    http: httpx.AsyncClient
     journal: Journal
     output_dir: Path
     default_mode: OutputMode = "url"
     policy: DownloadPolicy = field(default_factory=DownloadPolicy)
+    http: httpx.AsyncClient | None = None  # None: download_file's fast path (see downloads.py)
     _locks: defaultdict[tuple[str, str], anyio.Lock] = field(default_factory=lambda: defaultdict(anyio.Lock))
 
     def mode(self, asked: str | None, stored: str | None) -> str:

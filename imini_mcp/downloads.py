@@ -3,19 +3,25 @@
 Contract: :func:`download_file` either leaves a complete, verified file at ``dest`` (written to a
 temporary file in the same folder, checked, fsynced, then atomically renamed) or raises
 :class:`DownloadFailed` / propagates cancellation with no partial file anywhere. Memory use is
-constant whatever the file size; only transient failures are retried. The caller's HTTP client is
-injected; its ``Authorization`` header is never sent to the file host.
+constant whatever the file size; only transient failures are retried.
+
+Two ways to fetch, with the same checks: by default a blocking read in a worker thread
+(:mod:`imini_mcp.direct_get`, as fast as curl); through httpx for proxies and compressed bodies, or when
+the caller passes a client (whose ``Authorization`` header is never sent to the file host).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import secrets
 import stat
+import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, ClassVar, Literal
@@ -23,7 +29,10 @@ from typing import IO, ClassVar, Literal
 import anyio
 import anyio.to_thread
 import httpx
+from anyio.lowlevel import RunVar
 
+from . import __version__
+from .direct_get import DirectGet, GetFailed, NeedsHttpx, Timeouts
 from .errors import IminiError
 
 __all__ = [
@@ -47,6 +56,14 @@ _JPEG = b"\xff\xd8\xff"
 _HEAD = 12  # bytes needed to judge the content: an MP4 box header or an image signature
 # Worth another try: the same GET may well succeed a moment later.
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_HEADERS = {"User-Agent": f"imini-mcp/{__version__}"}
+_MAX_THREADED_DOWNLOADS = 8
+_DOWNLOAD_THREADS: RunVar[anyio.CapacityLimiter] = RunVar("imini_mcp_download_threads")
+_FLUSH_BEHIND = 8 * 1024 * 1024
+_FADV_DONTNEED: int | None = getattr(os, "POSIX_FADV_DONTNEED", None)  # Linux and BSDs; not macOS, Windows
+_ABORT_GRACE = 2.0  # seconds a cancelled download thread gets to remove its part file
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,7 @@ class DownloadPolicy:
     total_timeout: float = 900.0  # the whole call, retries and waits included
     attempts: int = 3  # retries only transient failures; a GET is safe to repeat
     max_bytes: int = 2 * 1024**3
-    chunk_size: int = 1024 * 1024
+    chunk_size: int = 1024 * 1024  # read and written at a time
     retry_wait: float = 0.5  # first wait between attempts, doubled each time...
     retry_wait_max: float = 8.0  # ...up to this
 
@@ -135,14 +152,19 @@ def confined_path(directory: Path, filename: str) -> Path:
 
 
 async def download_file(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | None,
     url: str,
     dest: Path,
     *,
     kind: Kind,
     policy: DownloadPolicy = DownloadPolicy(),
 ) -> SavedFile:
-    """Download ``url`` to ``dest`` (see the module docstring); reuse a verified file already there."""
+    """Download ``url`` to ``dest`` (see the module docstring); reuse a verified file already there.
+
+    ``http=None`` takes the fast path: a blocking read in a worker thread (:mod:`imini_mcp.direct_get`),
+    or an own httpx client for what only httpx does (proxies, compressed bodies). A given client is used
+    as it is, transport and all.
+    """
     _check_url(url)
     dest = Path(dest)
     existing = await anyio.to_thread.run_sync(_verified_size, dest, kind)
@@ -169,24 +191,16 @@ async def download_file(
 # --------------------------------------------------------------------------------------------
 
 
-class _AttemptFailed(Exception):
-    """One attempt failed; ``transient`` says whether another attempt may succeed."""
-
-    def __init__(self, cause: str, *, transient: bool, status: int | None = None) -> None:
-        super().__init__(cause)
-        self.cause = cause
-        self.transient = transient
-        self.status = status
-
-
 async def _with_retries(
-    http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
+    http: httpx.AsyncClient | None, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
 ) -> int:
     wait = policy.retry_wait
     for attempt in range(1, policy.attempts + 1):
         try:
-            return await _attempt(http, url, dest, kind, policy)
-        except _AttemptFailed as exc:
+            if http is not None:
+                return await _attempt_httpx(http, url, dest, kind, policy)
+            return await _attempt(url, dest, kind, policy)
+        except GetFailed as exc:
             if not exc.transient or attempt == policy.attempts:
                 tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                 raise DownloadFailed(
@@ -201,8 +215,118 @@ async def _with_retries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _attempt(http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> int:
-    """One GET streamed into a part file; returns the size once the file is verified and in place."""
+async def _attempt(url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> int:
+    """The fast path, or an own httpx client when the URL needs what only httpx does."""
+    try:
+        return await _attempt_direct(url, dest, kind, policy)
+    except NeedsHttpx as exc:
+        log.debug("downloading the %s through httpx: %s", kind, exc)
+    async with httpx.AsyncClient(headers=_HEADERS) as http:  # trust_env: proxies from *_PROXY
+        return await _attempt_httpx(http, url, dest, kind, policy)
+
+
+class _Receiver:
+    """The body, checked as it arrives: the size limit, and the content judged by its first bytes (not
+    after 2 GB of HTML)."""
+
+    def __init__(self, kind: Kind, policy: DownloadPolicy) -> None:
+        self.kind = kind
+        self.max_bytes = policy.max_bytes
+        self.head = b""
+        self.received = 0
+
+    def take(self, chunk: bytes | memoryview) -> None:
+        self.received += len(chunk)
+        if self.received > self.max_bytes:
+            raise GetFailed(f"the file is over the {self.max_bytes:,}-byte limit", transient=False)
+        if len(self.head) < _HEAD:
+            self.head += bytes(chunk[: _HEAD - len(self.head)])
+            if len(self.head) >= _HEAD:
+                _check_magic(self.head, self.kind)
+
+    def finish(self, expected: int | None, arrived: int) -> None:
+        """``arrived`` counts the bytes on the wire, which is what Content-Length counts."""
+        if expected is not None and arrived != expected:
+            raise GetFailed(
+                f"the transfer was truncated ({arrived:,} of {expected:,} bytes arrived)", transient=True
+            )
+        _check_magic(self.head, self.kind)
+
+
+def _judge_answer(status: int, expected: int | None, policy: DownloadPolicy) -> None:
+    """Refuse an answer before reading its body: an error status, or an announced size over the limit."""
+    if not 200 <= status < 300:
+        raise GetFailed(
+            f"the server answered HTTP {status}", transient=status in _TRANSIENT_STATUS, status=status
+        )
+    if expected is not None and expected > policy.max_bytes:
+        raise GetFailed(
+            f"the file is {expected:,} bytes, over the {policy.max_bytes:,}-byte limit", transient=False
+        )
+
+
+async def _attempt_direct(url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> int:
+    """One GET read and written by one worker thread, into a reused buffer: no copies, no event-loop hops."""
+    get = DirectGet(url, timeouts=Timeouts(policy.connect_timeout, policy.read_timeout), headers=_HEADERS)
+
+    def work() -> int:
+        with get:
+            get.open()
+            _judge_answer(get.status, get.content_length, policy)
+            part = _PartFile.create(dest)
+            try:
+                receiver = _Receiver(kind, policy)
+                buffer = memoryview(bytearray(policy.chunk_size))
+                while count := get.readinto(buffer):
+                    receiver.take(buffer[:count])
+                    part.write(buffer[:count])
+                receiver.finish(get.content_length, receiver.received)
+                part.commit()
+            except BaseException:
+                part.discard()
+                raise
+            return receiver.received
+
+    return await _run_abortable(work, get.abort)
+
+
+async def _run_abortable(work: Callable[[], int], abort: Callable[[], None]) -> int:
+    """``work()`` in a download thread. Cancelled (or timed out), the thread is told to stop and given a
+    moment to clean up, so no part file outlives the cancellation."""
+    started, done = threading.Event(), threading.Event()
+
+    def run() -> int:
+        started.set()
+        try:
+            return work()
+        finally:
+            done.set()
+
+    try:
+        return await anyio.to_thread.run_sync(run, abandon_on_cancel=True, limiter=_download_threads())
+    except anyio.get_cancelled_exc_class():
+        abort()
+        if started.is_set():
+            with anyio.CancelScope(shield=True), anyio.move_on_after(_ABORT_GRACE):
+                await anyio.to_thread.run_sync(done.wait, _ABORT_GRACE)
+        raise
+
+
+def _download_threads() -> anyio.CapacityLimiter:
+    """A download holds its thread for the whole transfer: its own limiter keeps many downloads from
+    taking every thread of anyio's default pool (the journal needs those)."""
+    try:
+        return _DOWNLOAD_THREADS.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(_MAX_THREADED_DOWNLOADS)
+        _DOWNLOAD_THREADS.set(limiter)
+        return limiter
+
+
+async def _attempt_httpx(
+    http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
+) -> int:
+    """One GET through httpx, streamed into a part file; returns the size once it is verified and in place."""
     request = http.build_request(
         "GET",
         url,
@@ -216,38 +340,18 @@ async def _attempt(http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, po
     try:
         response = await http.send(request, stream=True, auth=None, follow_redirects=True)
         try:
-            if not 200 <= response.status_code < 300:
-                raise _AttemptFailed(
-                    f"the server answered HTTP {response.status_code}",
-                    transient=response.status_code in _TRANSIENT_STATUS,
-                    status=response.status_code,
-                )
             expected = _content_length(response)
-            if expected is not None and expected > policy.max_bytes:
-                raise _AttemptFailed(
-                    f"the file is {expected:,} bytes, over the {policy.max_bytes:,}-byte limit",
-                    transient=False,
-                )
-
+            _judge_answer(response.status_code, expected, policy)
             # Created synchronously (a quick O_EXCL open): no await between creating it and owning it,
             # so a cancellation cannot leave it behind unnoticed.
             part = _PartFile.create(dest)
-            head = b""
-            received = 0
+            receiver = _Receiver(kind, policy)
             # Chunks as they arrive (no re-chunking copies), written in batches of ~chunk_size per
             # thread hop: constant memory, and far fewer hops than one per network read.
             batch: list[bytes] = []
             batched = 0
             async for chunk in response.aiter_bytes():
-                received += len(chunk)
-                if received > policy.max_bytes:
-                    raise _AttemptFailed(
-                        f"the file is over the {policy.max_bytes:,}-byte limit", transient=False
-                    )
-                if len(head) < _HEAD:  # judge the content as soon as possible, not after 2 GB of HTML
-                    head += chunk[: _HEAD - len(head)]
-                    if len(head) >= _HEAD:
-                        _check_magic(head, kind)
+                receiver.take(chunk)
                 batch.append(chunk)
                 batched += len(chunk)
                 if batched >= policy.chunk_size:
@@ -257,21 +361,15 @@ async def _attempt(http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, po
                 await anyio.to_thread.run_sync(part.write_all, batch)
             # Content-Length counts the bytes on the wire: the decoded count only if nothing was encoded.
             encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
-            arrived = response.num_bytes_downloaded if encoded else received
-            if expected is not None and arrived != expected:
-                raise _AttemptFailed(
-                    f"the transfer was truncated ({arrived:,} of {expected:,} bytes arrived)",
-                    transient=True,
-                )
-            _check_magic(head, kind)
+            receiver.finish(expected, response.num_bytes_downloaded if encoded else receiver.received)
             await anyio.to_thread.run_sync(part.commit)
             part = None  # it is dest now: nothing to clean up
-            return received
+            return receiver.received
         finally:
             with anyio.CancelScope(shield=True), anyio.move_on_after(5):
                 await response.aclose()
     except httpx.HTTPError as exc:
-        raise _AttemptFailed(_describe(exc, policy), transient=_is_transient(exc)) from exc
+        raise GetFailed(_describe(exc, policy), transient=_is_transient(exc)) from exc
     finally:
         if part is not None:
             part.discard()  # synchronous on purpose: it must happen even while being cancelled
@@ -301,6 +399,8 @@ class _PartFile:
         self.dest = dest
         self.path = path
         self.fh = fh
+        self._written = 0
+        self._behind = (0, 0)  # the last two flush-behind marks
 
     @classmethod
     def create(cls, dest: Path) -> _PartFile:
@@ -309,8 +409,26 @@ class _PartFile:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
         return cls(dest, path, os.fdopen(fd, "wb"))
 
+    def write(self, data: bytes | memoryview) -> None:
+        self.fh.write(data)
+        self._flush_behind(len(data))
+
     def write_all(self, chunks: list[bytes]) -> None:
         self.fh.writelines(chunks)
+        self._flush_behind(sum(map(len, chunks)))
+
+    def _flush_behind(self, count: int) -> None:
+        """Every few MiB, start writing what lies behind to disk and drop what already reached it from the
+        page cache: the final fsync then has only the tail left to wait for, and a large video does not
+        crowd the cache (or make the kernel find fresh pages for all of it)."""
+        self._written += count
+        older, newer = self._behind
+        if _FADV_DONTNEED is None or self._written - newer < _FLUSH_BEHIND:
+            return
+        # DONTNEED starts writeback of dirty pages and drops clean ones: the window since `older` covers the
+        # previous one again, written out by now, and the new one, whose writeback starts here.
+        os.posix_fadvise(self.fh.fileno(), older, self._written - older, _FADV_DONTNEED)
+        self._behind = (newer, self._written)
 
     def commit(self) -> None:
         self.fh.flush()
@@ -369,7 +487,7 @@ def _check_magic(head: bytes, kind: Kind) -> None:
         what = "an empty body"
     else:
         what = "data that is not an MP4 video" if kind == "video" else "data that is not a JPEG or PNG image"
-    raise _AttemptFailed(f"the server sent {what} instead of the {kind}", transient=False)
+    raise GetFailed(f"the server sent {what} instead of the {kind}", transient=False)
 
 
 def _verified_size(path: Path, kind: Kind) -> int | None:

@@ -330,7 +330,6 @@ def build_server(
             if shutdown is not None:
                 shutdown.add(follower.release_all)
             delivery = FileDelivery(
-                http,
                 journal,
                 settings.output_dir,
                 default_mode=settings.output_mode,

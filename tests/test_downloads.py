@@ -43,6 +43,7 @@ class Cdn:
     clock: ManualClock
     api: str
     http: httpx.AsyncClient
+    via: httpx.AsyncClient | None  # download_file's first argument: None is the fast path
 
     async def finished_task(self) -> str:
         """Submit the documented example and move the clock past completion; returns the task id."""
@@ -64,16 +65,22 @@ class Cdn:
 
 
 @asynccontextmanager
-async def running_cdn(video_size: int | None = None) -> AsyncIterator[Cdn]:
+async def running_cdn(engine: str, video_size: int | None = None) -> AsyncIterator[Cdn]:
     clock = ManualClock()
     sim = Simulator(SimulatorConfig(api_key=FAKE_KEY, clock=clock, video_size=video_size))
     async with serve_simulator(sim) as api, httpx.AsyncClient() as http:
-        yield Cdn(sim, clock, api, http)
+        yield Cdn(sim, clock, api, http, via=None if engine == "direct" else http)
+
+
+@pytest.fixture(params=["direct", "httpx"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every behaviour holds on both download paths: the threaded fast path and a given httpx client."""
+    return str(request.param)
 
 
 @pytest.fixture
-async def cdn() -> AsyncIterator[Cdn]:
-    async with running_cdn() as running:
+async def cdn(engine: str) -> AsyncIterator[Cdn]:
+    async with running_cdn(engine) as running:
         yield running
 
 
@@ -98,7 +105,7 @@ def mock_client(handler: Callable[[httpx.Request], httpx.Response], **kwargs: ob
 @pytest.mark.anyio
 async def test_the_video_is_saved_byte_for_byte(cdn: Cdn, tmp_path: Path) -> None:
     url = cdn.file_url(await cdn.finished_task())
-    saved = await download_file(cdn.http, url, tmp_path / "v.mp4", kind="video", policy=FAST)
+    saved = await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=FAST)
     served = (await cdn.http.get(url)).content
     assert (tmp_path / "v.mp4").read_bytes() == served
     assert saved.size == len(served)
@@ -110,7 +117,7 @@ async def test_the_video_is_saved_byte_for_byte(cdn: Cdn, tmp_path: Path) -> Non
 @pytest.mark.anyio
 async def test_the_cover_is_saved_byte_for_byte(cdn: Cdn, tmp_path: Path) -> None:
     url = cdn.file_url(await cdn.finished_task(), "jpg")
-    saved = await download_file(cdn.http, url, tmp_path / "c.jpg", kind="cover", policy=FAST)
+    saved = await download_file(cdn.via, url, tmp_path / "c.jpg", kind="cover", policy=FAST)
     assert (tmp_path / "c.jpg").read_bytes() == (await cdn.http.get(url)).content
     assert saved.kind == "cover"
 
@@ -118,20 +125,20 @@ async def test_the_cover_is_saved_byte_for_byte(cdn: Cdn, tmp_path: Path) -> Non
 @pytest.mark.anyio
 async def test_the_destination_folder_is_created(cdn: Cdn, tmp_path: Path) -> None:
     dest = tmp_path / "a" / "b" / "v.mp4"
-    await download_file(cdn.http, cdn.file_url(await cdn.finished_task()), dest, kind="video", policy=FAST)
+    await download_file(cdn.via, cdn.file_url(await cdn.finished_task()), dest, kind="video", policy=FAST)
     assert dest.is_file()
 
 
 @pytest.mark.anyio
-async def test_a_large_video_streams_in_constant_memory(tmp_path: Path) -> None:
+async def test_a_large_video_streams_in_constant_memory(engine: str, tmp_path: Path) -> None:
     size = 200 * 1024 * 1024
-    async with running_cdn(video_size=size) as big:
+    async with running_cdn(engine, video_size=size) as big:
         url = big.file_url(await big.finished_task())
         dest = tmp_path / "big.mp4"
         tracemalloc.start()
         try:
             before = tracemalloc.get_traced_memory()[0]
-            saved = await download_file(big.http, url, dest, kind="video", policy=FAST)
+            saved = await download_file(big.via, url, dest, kind="video", policy=FAST)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -151,9 +158,9 @@ async def test_a_large_video_streams_in_constant_memory(tmp_path: Path) -> None:
 @pytest.mark.anyio
 async def test_a_verified_file_is_reused_without_any_request(cdn: Cdn, tmp_path: Path) -> None:
     url = cdn.file_url(await cdn.finished_task())
-    first = await download_file(cdn.http, url, tmp_path / "v.mp4", kind="video", policy=FAST)
+    first = await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=FAST)
     before = cdn.downloads()
-    again = await download_file(cdn.http, url, tmp_path / "v.mp4", kind="video", policy=FAST)
+    again = await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=FAST)
     assert again.reused is True
     assert again.size == first.size
     assert cdn.downloads() == before
@@ -175,7 +182,7 @@ async def test_an_unverified_file_is_replaced(cdn: Cdn, tmp_path: Path, content:
     dest = tmp_path / "v.mp4"
     dest.write_bytes(content)
     saved = await download_file(
-        cdn.http, cdn.file_url(await cdn.finished_task()), dest, kind="video", policy=FAST
+        cdn.via, cdn.file_url(await cdn.finished_task()), dest, kind="video", policy=FAST
     )
     assert saved.reused is False
     assert dest.read_bytes()[4:8] == b"ftyp"
@@ -188,7 +195,7 @@ async def test_a_symlink_at_dest_is_replaced_not_written_through(cdn: Cdn, tmp_p
     dest = tmp_path / "out" / "v.mp4"
     dest.parent.mkdir()
     dest.symlink_to(victim)
-    await download_file(cdn.http, cdn.file_url(await cdn.finished_task()), dest, kind="video", policy=FAST)
+    await download_file(cdn.via, cdn.file_url(await cdn.finished_task()), dest, kind="video", policy=FAST)
     assert victim.read_bytes() == b"keep me"
     assert not dest.is_symlink()
 
@@ -202,9 +209,7 @@ async def test_a_symlink_at_dest_is_replaced_not_written_through(cdn: Cdn, tmp_p
 async def test_a_dropped_connection_is_retried(cdn: Cdn, tmp_path: Path) -> None:
     task_id = await cdn.finished_task()
     cdn.sim.add_fault(Fault(target="download", kind="reset", task_id=task_id))
-    saved = await download_file(
-        cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST
-    )
+    saved = await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
     assert saved.size == (tmp_path / "v.mp4").stat().st_size
     assert cdn.downloads() == 2
     assert leftovers(tmp_path) == []
@@ -216,9 +221,7 @@ async def test_a_dropped_connection_with_one_attempt_leaves_nothing(cdn: Cdn, tm
     cdn.sim.add_fault(Fault(target="download", kind="reset", task_id=task_id))
     url = cdn.file_url(task_id)
     with pytest.raises(DownloadFailed) as caught:
-        await download_file(
-            cdn.http, url, tmp_path / "v.mp4", kind="video", policy=DownloadPolicy(attempts=1)
-        )
+        await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=DownloadPolicy(attempts=1))
     assert "truncated" in caught.value.message
     assert url in caught.value.message
     assert not (tmp_path / "v.mp4").exists()
@@ -230,9 +233,7 @@ async def test_a_dropped_connection_with_one_attempt_leaves_nothing(cdn: Cdn, tm
 async def test_a_transient_status_is_retried(cdn: Cdn, tmp_path: Path, status: int) -> None:
     task_id = await cdn.finished_task()
     cdn.sim.add_fault(Fault(target="download", kind="status", status=status, task_id=task_id))
-    saved = await download_file(
-        cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST
-    )
+    saved = await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
     assert saved.reused is False
     assert cdn.downloads() == 2
 
@@ -241,7 +242,7 @@ async def test_a_transient_status_is_retried(cdn: Cdn, tmp_path: Path, status: i
 async def test_a_proxy_error_page_is_retried(cdn: Cdn, tmp_path: Path) -> None:
     task_id = await cdn.finished_task()
     cdn.sim.add_fault(Fault(target="download", kind="html", task_id=task_id))
-    await download_file(cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
+    await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
     assert (tmp_path / "v.mp4").read_bytes()[4:8] == b"ftyp"
 
 
@@ -250,7 +251,7 @@ async def test_retries_stop_after_the_last_attempt(cdn: Cdn, tmp_path: Path) -> 
     task_id = await cdn.finished_task()
     cdn.sim.add_fault(Fault(target="download", kind="html", task_id=task_id, times=3))
     with pytest.raises(DownloadFailed) as caught:
-        await download_file(cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
+        await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
     assert caught.value.status == 502
     assert "(after 3 attempts)" in caught.value.message
     assert cdn.downloads() == 3
@@ -284,7 +285,7 @@ async def test_a_body_shorter_than_its_content_length_is_refused(tmp_path: Path)
 async def test_a_missing_file_fails_at_once(cdn: Cdn, tmp_path: Path) -> None:
     url = cdn.file_url("task_0000000000000000000")
     with pytest.raises(DownloadFailed) as caught:
-        await download_file(cdn.http, url, tmp_path / "v.mp4", kind="video", policy=FAST)
+        await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=FAST)
     assert caught.value.status == 404
     assert cdn.downloads() == 1
     assert entries(tmp_path) == []
@@ -294,7 +295,7 @@ async def test_a_missing_file_fails_at_once(cdn: Cdn, tmp_path: Path) -> None:
 async def test_a_failure_says_what_to_do_next(cdn: Cdn, tmp_path: Path) -> None:
     url = cdn.file_url("task_0000000000000000000")
     with pytest.raises(DownloadFailed) as caught:
-        await download_file(cdn.http, url, tmp_path / "v.mp4", kind="video", policy=FAST)
+        await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=FAST)
     assert isinstance(caught.value, IminiError)
     assert url in caught.value.message
     assert "get_task" in caught.value.next_step
@@ -306,7 +307,7 @@ async def test_forbidden_fails_at_once(cdn: Cdn, tmp_path: Path) -> None:
     task_id = await cdn.finished_task()
     cdn.sim.add_fault(Fault(target="download", kind="status", status=403, task_id=task_id))
     with pytest.raises(DownloadFailed, match="HTTP 403"):
-        await download_file(cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
+        await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
     assert cdn.downloads() == 1
 
 
@@ -314,7 +315,7 @@ async def test_forbidden_fails_at_once(cdn: Cdn, tmp_path: Path) -> None:
 async def test_an_image_is_not_accepted_as_the_video(cdn: Cdn, tmp_path: Path) -> None:
     url = cdn.file_url(await cdn.finished_task(), "jpg")
     with pytest.raises(DownloadFailed, match="data that is not an MP4 video instead of the video"):
-        await download_file(cdn.http, url, tmp_path / "v.mp4", kind="video", policy=FAST)
+        await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=FAST)
     assert cdn.downloads() == 1
     assert entries(tmp_path) == []
 
@@ -323,7 +324,7 @@ async def test_an_image_is_not_accepted_as_the_video(cdn: Cdn, tmp_path: Path) -
 async def test_a_video_is_not_accepted_as_the_cover(cdn: Cdn, tmp_path: Path) -> None:
     url = cdn.file_url(await cdn.finished_task())
     with pytest.raises(DownloadFailed, match="not a JPEG or PNG image"):
-        await download_file(cdn.http, url, tmp_path / "c.jpg", kind="cover", policy=FAST)
+        await download_file(cdn.via, url, tmp_path / "c.jpg", kind="cover", policy=FAST)
     assert entries(tmp_path) == []
 
 
@@ -411,7 +412,7 @@ async def test_an_unwritable_destination_is_reported_as_such(cdn: Cdn, tmp_path:
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(DownloadFailed) as caught:
         await download_file(
-            cdn.http, cdn.file_url(await cdn.finished_task()), tmp_path / "file" / "v.mp4", kind="video"
+            cdn.via, cdn.file_url(await cdn.finished_task()), tmp_path / "file" / "v.mp4", kind="video"
         )
     assert "Could not save" in caught.value.message
     assert "writable" in caught.value.next_step
@@ -428,7 +429,7 @@ async def test_a_silent_server_times_out(cdn: Cdn, tmp_path: Path) -> None:
     cdn.sim.add_fault(Fault(target="download", kind="delay", seconds=1.0, task_id=task_id))
     policy = DownloadPolicy(read_timeout=0.2, attempts=1)
     with pytest.raises(DownloadFailed, match=r"no data arrived for 0\.2 s"):
-        await download_file(cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=policy)
+        await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=policy)
     assert entries(tmp_path) == []
 
 
@@ -438,7 +439,7 @@ async def test_the_total_time_is_bounded(cdn: Cdn, tmp_path: Path) -> None:
     cdn.sim.add_fault(Fault(target="download", kind="delay", seconds=1.0, task_id=task_id))
     policy = DownloadPolicy(total_timeout=0.3)
     with pytest.raises(DownloadFailed, match=r"took longer than 0\.3 s"):
-        await download_file(cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=policy)
+        await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=policy)
     assert entries(tmp_path) == []
 
 
@@ -447,7 +448,7 @@ async def test_cancelling_while_the_server_delays_leaves_nothing(cdn: Cdn, tmp_p
     task_id = await cdn.finished_task()
     cdn.sim.add_fault(Fault(target="download", kind="delay", seconds=1.0, task_id=task_id))
     with anyio.move_on_after(0.3) as scope:
-        await download_file(cdn.http, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
+        await download_file(cdn.via, cdn.file_url(task_id), tmp_path / "v.mp4", kind="video", policy=FAST)
     assert scope.cancelled_caught
     assert entries(tmp_path) == []
 
