@@ -718,8 +718,9 @@ def _body_size_problems(parsed: Parsed[GenerateVideoArguments], spec: ModelSpec)
     req = parsed.value
     if spec.max_body_bytes is None or req is None:
         return []
-    texts = [req.prompt or ""] + [img.url for img in req.reference_images or [] if img is not None]
-    size = sum(len(text.encode()) for text in texts) + 4096  # + the other fields, generously
+    # Fields that failed to parse are left unset (None) here; they are reported on their own.
+    texts = [req.prompt] + [img.url for img in req.reference_images or [] if img is not None]
+    size = sum(len(text.encode()) for text in texts if isinstance(text, str)) + 4096  # + the rest, generously
     if size <= spec.max_body_bytes:
         return []
     limit = spec.max_body_bytes // (1024 * 1024)

@@ -723,6 +723,13 @@ def test_seedance_refuses_a_body_over_64_mb_together_with_the_other_problems() -
     assert check_generate_arguments({"model": V3, "prompt": "p", "reference_images": [image(inline)]})
 
 
+@pytest.mark.parametrize("broken", [{}, {"reference_type": "asset"}, {"url": 5}])
+def test_seedance_sizes_the_body_even_when_an_image_is_broken(broken: dict[str, object]) -> None:
+    # Found by the fuzz test: an image without a usable url crashed the body-size rule.
+    exc = problems_of({"model": SEED, "prompt": "a fox", "reference_images": [broken]})
+    assert [p.path for p in exc.problems] == ["reference_images[0].url"]
+
+
 def test_a_misspelt_model_is_checked_as_the_closest_one() -> None:
     exc = problems_of({"model": "doubao/seedance-2", "prompt": "p", "resolution": "1080P"})
     by_path = {p.path: p for p in exc.problems}
