@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import anyio
-import httpx
+import httpx2
 
 from imini_mcp.direct_get import _tls_context
 from imini_mcp.downloads import download_file
@@ -34,7 +34,7 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-async def _bare(http: httpx.AsyncClient, url: str, dest: Path) -> int:
+async def _bare(http: httpx2.AsyncClient, url: str, dest: Path) -> int:
     size = 0
     with dest.open("wb") as fh:
         async with http.stream("GET", url) as response:
@@ -47,7 +47,7 @@ async def _bare(http: httpx.AsyncClient, url: str, dest: Path) -> int:
 
 
 async def main(mode: str, url: str, dest: Path) -> dict[str, float]:
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         # Everything imported, the client and its thread pool warm: only the download itself is left.
         await anyio.to_thread.run_sync(lambda: None)
         _tls_context()  # built on first use by the fast path; an httpx client builds its own up front

@@ -49,14 +49,6 @@ def phases(kind: str) -> dict[str, float]:
     t = clock()
     asyncio.run(first_list())
     marks["lifespan + first tools/list (in-process)"] = clock() - t
-    if kind != "echo":
-        # The lifespan builds one httpx.AsyncClient; its TLS context (CA bundle) is the expensive part.
-        # Measured after the fact, so this is a lower bound of what it cost inside the lifespan.
-        import httpx
-
-        t = clock()
-        httpx.AsyncClient()
-        marks["  of which httpx.AsyncClient() (TLS context; lower bound)"] = clock() - t
     return marks
 
 

@@ -80,8 +80,7 @@ def machine_facts() -> list[tuple[str, str]]:
         (
             "packages",
             ", ".join(
-                f"{name} {version(name)}"
-                for name in ("mcp", "pydantic", "httpx", "httpx2", "uvicorn", "anyio")
+                f"{name} {version(name)}" for name in ("mcp", "pydantic", "httpx2", "uvicorn", "anyio")
             ),
         ),
         ("SQLite", sqlite3.sqlite_version),

@@ -59,7 +59,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # request lines would be noise
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # request lines would be noise
 
 
 def main(argv: list[str] | None = None) -> None:

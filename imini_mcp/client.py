@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-import httpx
+import httpx2
 from pydantic import ValidationError
 
 from imini_mcp.errors import (
@@ -49,15 +49,15 @@ class RetryPolicy:
 
 
 # Errors raised before any byte of the request left this machine: safe to retry even a submit.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol)
 
 
 class IminiClient:
-    """One imini account (API key) over a shared `httpx.AsyncClient`. Cheap to create per request."""
+    """One imini account (API key) over a shared `httpx2.AsyncClient`. Cheap to create per request."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx2.AsyncClient,
         *,
         base_url: str,
         api_key: str | None,
@@ -83,7 +83,7 @@ class IminiClient:
                     ) from exc
                 await anyio.sleep(self._backoff(attempt))
                 continue
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 raise SubmitOutcomeUnknown(
                     f"The submit was sent but no answer came back ({_describe(exc)}); a task may have been created"
                 ) from exc
@@ -130,7 +130,7 @@ class IminiClient:
         url = self._base_url + TASK_PATH.format(task_id=quote(task_id, safe=""))
         try:
             response = await self._http.get(url, headers=self._headers())
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise NetworkError(f"Could not reach imini to read task {task_id}: {_describe(exc)}") from exc
         if response.status_code != 200:
             raise _error_from_response(response, f"imini refused to read task {task_id}")
@@ -142,7 +142,7 @@ class IminiClient:
                 f"imini's task answer lacks fields ({_fields(exc)})", request_id=_request_id(data)
             ) from exc
 
-    def _parse_submit(self, response: httpx.Response) -> SubmitReceipt:
+    def _parse_submit(self, response: httpx2.Response) -> SubmitReceipt:
         if response.status_code >= 500:
             err = _error_from_response(response, "imini failed while accepting the submit")
             raise SubmitOutcomeUnknown(
@@ -204,7 +204,7 @@ def _request_id(data: Any) -> str | None:
     )
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: httpx2.Response) -> float | None:
     value = response.headers.get("retry-after")
     try:
         return max(0.0, float(value)) if value is not None else None
@@ -212,7 +212,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None  # an HTTP-date; rare for APIs, so fall back to backoff
 
 
-def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+def _json_object(response: httpx2.Response, what: str) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError as exc:
@@ -229,7 +229,7 @@ def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
     return data
 
 
-def _error_from_response(response: httpx.Response, context: str) -> IminiError:
+def _error_from_response(response: httpx2.Response, context: str) -> IminiError:
     """Map an error answer (the §6.1 envelope, or anything else) to the right `IminiError`."""
     status = response.status_code
     cls = error_for_status(status)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import anyio
-import httpx
+import httpx2
 
 from imini_mcp.downloads import DownloadFailed, DownloadPolicy, confined_path, download_file, safe_name
 from imini_mcp.journal import Journal
@@ -31,7 +31,7 @@ class FileDelivery:
     output_dir: Path
     default_mode: OutputMode = "url"
     policy: DownloadPolicy = field(default_factory=DownloadPolicy)
-    http: httpx.AsyncClient | None = None  # None: download_file's fast path (see downloads.py)
+    http: httpx2.AsyncClient | None = None  # None: download_file's fast path (see downloads.py)
     _locks: defaultdict[tuple[str, str], anyio.Lock] = field(default_factory=lambda: defaultdict(anyio.Lock))
 
     def mode(self, asked: str | None, stored: str | None) -> str:

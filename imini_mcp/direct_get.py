@@ -4,7 +4,7 @@ Why not httpx: it reads 64 KiB at a time on the event loop and parses through h1
 tops out near 300 MiB/s on loopback. Here the standard library's ``http.client`` reads the body straight
 into the caller's reused buffer, in the thread that also writes it out: faster than ``curl`` on the
 same URL (benchmarks/README.md). URLs are normalised and redirects resolved exactly as httpx does
-(``httpx.URL``), and TLS uses httpx's certificate settings (``httpx.create_ssl_context``).
+(``httpx2.URL``), and TLS uses httpx's certificate settings (``httpx2.create_ssl_context``).
 
 What it deliberately does not do, raising :class:`NeedsHttpx` so the caller takes the httpx path instead:
 proxies (a URL, or a redirect, that the ``*_PROXY`` variables route through one), credentials in the URL,
@@ -25,7 +25,7 @@ import threading
 import urllib.request
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 
 __all__ = ["DirectGet", "GetFailed", "NeedsHttpx"]
 
@@ -79,7 +79,7 @@ class DirectGet:
     def open(self) -> None:
         """Send the GET and follow redirects; afterwards ``status`` and ``content_length`` are the final
         answer's (any status: judging it is the caller's job)."""
-        url = httpx.URL(self.url)
+        url = httpx2.URL(self.url)
         for _ in range(MAX_REDIRECTS + 1):
             self._exchange(url)
             assert self._response is not None
@@ -89,7 +89,7 @@ class DirectGet:
             self._close()
             try:
                 url = url.join(location)
-            except httpx.InvalidURL as exc:
+            except httpx2.InvalidURL as exc:
                 raise GetFailed("it redirected to an invalid URL", transient=False) from exc
             if url.scheme not in ("http", "https"):
                 raise GetFailed("it redirected to a URL that is not http(s)", transient=False)
@@ -128,7 +128,7 @@ class DirectGet:
 
     # ----------------------------------------------------------------------------------------------
 
-    def _exchange(self, url: httpx.URL) -> None:
+    def _exchange(self, url: httpx2.URL) -> None:
         if url.username or url.password:
             raise NeedsHttpx("the URL carries credentials")
         if _proxied(url):
@@ -176,7 +176,7 @@ class DirectGet:
         self._conn = self._response = None
 
 
-def _proxied(url: httpx.URL) -> bool:
+def _proxied(url: httpx2.URL) -> bool:
     """Whether the ``*_PROXY`` / ``NO_PROXY`` variables route ``url`` through a proxy (urllib's reading;
     httpx reads the same variables, so a proxied URL never leaves without its proxy)."""
     proxies = urllib.request.getproxies()
@@ -189,4 +189,4 @@ def _proxied(url: httpx.URL) -> bool:
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     # Built once (parsing the CA bundle takes ~30 ms); the same trust store and SSL_CERT_* handling as httpx.
-    return httpx.create_ssl_context()
+    return httpx2.create_ssl_context()

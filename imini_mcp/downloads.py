@@ -28,7 +28,7 @@ from typing import IO, ClassVar, Literal
 
 import anyio
 import anyio.to_thread
-import httpx
+import httpx2
 from anyio.lowlevel import RunVar
 
 from . import __version__
@@ -152,7 +152,7 @@ def confined_path(directory: Path, filename: str) -> Path:
 
 
 async def download_file(
-    http: httpx.AsyncClient | None,
+    http: httpx2.AsyncClient | None,
     url: str,
     dest: Path,
     *,
@@ -192,7 +192,7 @@ async def download_file(
 
 
 async def _with_retries(
-    http: httpx.AsyncClient | None, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
+    http: httpx2.AsyncClient | None, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
 ) -> int:
     wait = policy.retry_wait
     for attempt in range(1, policy.attempts + 1):
@@ -221,7 +221,7 @@ async def _attempt(url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> 
         return await _attempt_direct(url, dest, kind, policy)
     except NeedsHttpx as exc:
         log.debug("downloading the %s through httpx: %s", kind, exc)
-    async with httpx.AsyncClient(headers=_HEADERS) as http:  # trust_env: proxies from *_PROXY
+    async with httpx2.AsyncClient(headers=_HEADERS) as http:  # trust_env: proxies from *_PROXY
         return await _attempt_httpx(http, url, dest, kind, policy)
 
 
@@ -324,7 +324,7 @@ def _download_threads() -> anyio.CapacityLimiter:
 
 
 async def _attempt_httpx(
-    http: httpx.AsyncClient, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
+    http: httpx2.AsyncClient, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
 ) -> int:
     """One GET through httpx, streamed into a part file; returns the size once it is verified and in place."""
     request = http.build_request(
@@ -332,7 +332,7 @@ async def _attempt_httpx(
         url,
         # identity: the bytes counted are the bytes stored, so Content-Length can be checked exactly.
         headers={"Accept-Encoding": "identity"},
-        timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
+        timeout=httpx2.Timeout(policy.read_timeout, connect=policy.connect_timeout),
     )
     # The client may be the one that talks to imini's API: never hand its key to a file host.
     request.headers.pop("Authorization", None)
@@ -368,7 +368,7 @@ async def _attempt_httpx(
         finally:
             with anyio.CancelScope(shield=True), anyio.move_on_after(5):
                 await response.aclose()
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         raise GetFailed(_describe(exc, policy), transient=_is_transient(exc)) from exc
     finally:
         if part is not None:
@@ -458,8 +458,8 @@ def _fsync_dir(directory: Path) -> None:
 
 def _check_url(url: str) -> None:
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, TypeError) as exc:
         raise DownloadFailed(f"Cannot download {url!r}: it is not a valid URL", url=str(url)) from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise DownloadFailed(
@@ -503,32 +503,32 @@ def _verified_size(path: Path, kind: Kind) -> int | None:
     return info.st_size if _magic_ok(head, kind) else None
 
 
-def _content_length(response: httpx.Response) -> int | None:
+def _content_length(response: httpx2.Response) -> int | None:
     value = response.headers.get("content-length", "")
     return int(value) if value.isdigit() else None  # absent or unparsable: nothing to compare
 
 
-def _is_transient(exc: httpx.HTTPError) -> bool:
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.TooManyRedirects):
+def _is_transient(exc: httpx2.HTTPError) -> bool:
+    if isinstance(exc, httpx2.UnsupportedProtocol | httpx2.LocalProtocolError | httpx2.TooManyRedirects):
         return False
-    return isinstance(exc, httpx.TransportError | httpx.DecodingError)
+    return isinstance(exc, httpx2.TransportError | httpx2.DecodingError)
 
 
-def _describe(exc: httpx.HTTPError, policy: DownloadPolicy) -> str:
+def _describe(exc: httpx2.HTTPError, policy: DownloadPolicy) -> str:
     # Plain words, and never str(request) or headers: those could carry credentials.
-    if isinstance(exc, httpx.ConnectTimeout):
+    if isinstance(exc, httpx2.ConnectTimeout):
         return f"could not connect within {policy.connect_timeout:g} s"
-    if isinstance(exc, httpx.ReadTimeout):
+    if isinstance(exc, httpx2.ReadTimeout):
         return f"no data arrived for {policy.read_timeout:g} s"
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx2.TimeoutException):
         return "the connection timed out"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpx2.ConnectError):
         return "could not connect to the server"
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+    if isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError):
         return "the connection was closed before the whole file arrived (truncated)"
-    if isinstance(exc, httpx.TooManyRedirects):
+    if isinstance(exc, httpx2.TooManyRedirects):
         return "too many redirects"
-    if isinstance(exc, httpx.UnsupportedProtocol):
+    if isinstance(exc, httpx2.UnsupportedProtocol):
         return "it redirected to a URL that is not http(s)"
     return f"{type(exc).__name__}"
 

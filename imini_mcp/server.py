@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-import httpx
+import httpx2
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
@@ -76,7 +76,7 @@ class AppState:
     settings: Settings
     service: VideoService
     account: Account  # single-user mode: the configured key, journal owner ""
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
     base_url: str
     retry: RetryPolicy | None
     resolve_image: ImageResolver
@@ -262,16 +262,16 @@ TOOLS = [
 # Server
 
 
-class LazyTransport(httpx.AsyncBaseTransport):
+class LazyTransport(httpx2.AsyncBaseTransport):
     """Builds the real transport (and parses the CA bundle, ~30 ms) on the first upstream request, not at
     start-up: a client's first tools/list never needs it."""
 
     def __init__(self) -> None:
-        self._transport: httpx.AsyncHTTPTransport | None = None
+        self._transport: httpx2.AsyncHTTPTransport | None = None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport()
+            self._transport = httpx2.AsyncHTTPTransport()
         return await self._transport.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -308,9 +308,9 @@ def build_server(
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(
-                httpx.AsyncClient(
+                httpx2.AsyncClient(
                     transport=LazyTransport(),
-                    timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+                    timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
                     follow_redirects=False,
                     headers={"User-Agent": f"imini-mcp/{__version__}"},
                 )

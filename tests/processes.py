@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 
 
 def free_port() -> int:
@@ -58,9 +58,9 @@ def http_server_process(tmp: Path, *args: str, env: dict[str, str] | None = None
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
+                if httpx2.get(f"{base}/healthz").status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"imini-mcp did not come up on {base}") from None
                 time.sleep(0.05)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
+import httpx2
 import pytest
 
 from imini_mcp.client import IminiClient, RetryPolicy
@@ -26,16 +26,16 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=httpx.Timeout(2.0, connect=1.0)) as client:
+async def http() -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(timeout=httpx2.Timeout(2.0, connect=1.0)) as client:
         yield client
 
 
-def _client(http: httpx.AsyncClient, url: str, key: str | None = FAKE_KEY) -> IminiClient:
+def _client(http: httpx2.AsyncClient, url: str, key: str | None = FAKE_KEY) -> IminiClient:
     return IminiClient(http, base_url=url, api_key=key, policy=FAST_RETRY)
 
 
-async def test_submit_returns_the_receipt(http: httpx.AsyncClient, backend: Backend) -> None:
+async def test_submit_returns_the_receipt(http: httpx2.AsyncClient, backend: Backend) -> None:
     receipt = await _client(http, backend.url).submit(DOC_EXAMPLE)
     assert receipt.task_id.startswith("task_")
     assert receipt.model == "kling/kling-v3"
@@ -43,20 +43,20 @@ async def test_submit_returns_the_receipt(http: httpx.AsyncClient, backend: Back
 
 
 async def test_a_read_timeout_after_sending_is_an_unknown_outcome_not_a_retry(backend: Backend) -> None:
-    sent: list[httpx.Request] = []
+    sent: list[httpx2.Request] = []
 
-    async def count(request: httpx.Request) -> None:
+    async def count(request: httpx2.Request) -> None:
         sent.append(request)
 
     backend.sim.add_fault(Fault("submit", "delay", seconds=5))
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5), event_hooks={"request": [count]}) as http:
+    async with httpx2.AsyncClient(timeout=httpx2.Timeout(0.5), event_hooks={"request": [count]}) as http:
         with pytest.raises(SubmitOutcomeUnknown) as caught:
             await _client(http, backend.url).submit(DOC_EXAMPLE)
     assert "may have been created" in str(caught.value)
     assert len(sent) == 1
 
 
-async def test_a_connection_that_never_opened_is_retried_then_reported(http: httpx.AsyncClient) -> None:
+async def test_a_connection_that_never_opened_is_retried_then_reported(http: httpx2.AsyncClient) -> None:
     client = _client(http, f"http://127.0.0.1:{free_port()}/imini/router")
     with pytest.raises(NetworkError) as caught:
         await client.submit(DOC_EXAMPLE)
@@ -64,14 +64,14 @@ async def test_a_connection_that_never_opened_is_retried_then_reported(http: htt
     assert "IMINI_BASE_URL" in str(caught.value)
 
 
-async def test_no_key_fails_before_anything_is_sent(http: httpx.AsyncClient, backend: Backend) -> None:
+async def test_no_key_fails_before_anything_is_sent(http: httpx2.AsyncClient, backend: Backend) -> None:
     with pytest.raises(ConfigurationError):
         await _client(http, backend.url, key=None).submit(DOC_EXAMPLE)
     assert len(backend.sim.ledger) == 0
 
 
 async def test_a_400_from_imini_is_a_rejection_with_its_details(
-    http: httpx.AsyncClient, backend: Backend
+    http: httpx2.AsyncClient, backend: Backend
 ) -> None:
     with pytest.raises(RequestRejected) as caught:
         await _client(http, backend.url).submit({"model": "kling/kling-v3", "duration": 99, "prompt": "p"})
@@ -92,7 +92,7 @@ async def test_a_400_from_imini_is_a_rejection_with_its_details(
     ],
 )
 async def test_reads_give_up_after_their_attempts_with_the_right_error(
-    http: httpx.AsyncClient, backend: Backend, fault: Fault, error: type[Exception]
+    http: httpx2.AsyncClient, backend: Backend, fault: Fault, error: type[Exception]
 ) -> None:
     client = _client(http, backend.url)
     task_id = (await client.submit(DOC_EXAMPLE)).task_id
@@ -103,7 +103,7 @@ async def test_reads_give_up_after_their_attempts_with_the_right_error(
     assert backend.polls(task_id) == expected_gets
 
 
-async def test_a_read_waits_for_retry_after(http: httpx.AsyncClient, backend: Backend) -> None:
+async def test_a_read_waits_for_retry_after(http: httpx2.AsyncClient, backend: Backend) -> None:
     policy = RetryPolicy(read_attempts=2, wait_initial=0.01, wait_max=0.05, rate_limit_floor=0)
     client = IminiClient(http, base_url=backend.url, api_key=FAKE_KEY, policy=policy)
     task_id = (await client.submit(DOC_EXAMPLE)).task_id
@@ -113,7 +113,7 @@ async def test_a_read_waits_for_retry_after(http: httpx.AsyncClient, backend: Ba
     assert polls[1] - polls[0] >= 0.3
 
 
-async def test_task_ids_cannot_escape_the_task_path(http: httpx.AsyncClient, backend: Backend) -> None:
+async def test_task_ids_cannot_escape_the_task_path(http: httpx2.AsyncClient, backend: Backend) -> None:
     with pytest.raises(TaskNotFound):
         await _client(http, backend.url).get_task("../generate")
     entry = backend.sim.ledger.entries[0]

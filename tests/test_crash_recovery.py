@@ -37,7 +37,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import anyio
-import httpx
 import httpx2
 import pytest
 from mcp import Client, MCPError, StdioServerParameters
@@ -250,13 +249,13 @@ def _only_dropped_connections(exc: BaseException) -> bool:
 
 
 async def _until_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient() as http:
+    async with httpx2.AsyncClient() as http:
         with anyio.fail_after(30):
             while True:
                 try:
                     if (await http.get(f"{base}/healthz")).status_code == 200:
                         return
-                except httpx.TransportError:
+                except httpx2.TransportError:
                     assert process.poll() is None, "the HTTP server exited at start"
                     await anyio.sleep(0.05)
 

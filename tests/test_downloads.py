@@ -1,7 +1,7 @@
 """Result downloads (imini-api.md §5.1, §8): a complete, verified file at dest, or nothing at all.
 
 Most tests download from the simulated CDN on loopback (`serve_simulator`); a few that need a server
-misbehaving in ways the simulator does not script use `httpx.MockTransport`.
+misbehaving in ways the simulator does not script use `httpx2.MockTransport`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -42,8 +42,8 @@ class Cdn:
     sim: Simulator
     clock: ManualClock
     api: str
-    http: httpx.AsyncClient
-    via: httpx.AsyncClient | None  # download_file's first argument: None is the fast path
+    http: httpx2.AsyncClient
+    via: httpx2.AsyncClient | None  # download_file's first argument: None is the fast path
 
     async def finished_task(self) -> str:
         """Submit the documented example and move the clock past completion; returns the task id."""
@@ -68,7 +68,7 @@ class Cdn:
 async def running_cdn(engine: str, video_size: int | None = None) -> AsyncIterator[Cdn]:
     clock = ManualClock()
     sim = Simulator(SimulatorConfig(api_key=FAKE_KEY, clock=clock, video_size=video_size))
-    async with serve_simulator(sim) as api, httpx.AsyncClient() as http:
+    async with serve_simulator(sim) as api, httpx2.AsyncClient() as http:
         yield Cdn(sim, clock, api, http, via=None if engine == "direct" else http)
 
 
@@ -93,8 +93,8 @@ def leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if ".part-" in p.name] if folder.exists() else []
 
 
-def mock_client(handler: Callable[[httpx.Request], httpx.Response], **kwargs: object) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler), **kwargs)  # type: ignore[arg-type]
+def mock_client(handler: Callable[[httpx2.Request], httpx2.Response], **kwargs: object) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(transport=httpx2.MockTransport(handler), **kwargs)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -262,10 +262,10 @@ async def test_retries_stop_after_the_last_attempt(cdn: Cdn, tmp_path: Path) -> 
 async def test_a_body_shorter_than_its_content_length_is_refused(tmp_path: Path) -> None:
     calls = 0
 
-    def short_body(request: httpx.Request) -> httpx.Response:
+    def short_body(request: httpx2.Request) -> httpx2.Response:
         nonlocal calls
         calls += 1
-        return httpx.Response(200, headers={"Content-Length": "5000"}, content=MP4_HEAD + bytes(100))
+        return httpx2.Response(200, headers={"Content-Length": "5000"}, content=MP4_HEAD + bytes(100))
 
     async with mock_client(short_body) as http:
         with pytest.raises(DownloadFailed, match=r"truncated \(112 of 5,000 bytes arrived\)"):
@@ -335,10 +335,10 @@ async def test_a_video_is_not_accepted_as_the_cover(cdn: Cdn, tmp_path: Path) ->
 async def test_an_error_page_served_with_200_is_refused(tmp_path: Path, body: bytes, said: str) -> None:
     calls = 0
 
-    def page(request: httpx.Request) -> httpx.Response:
+    def page(request: httpx2.Request) -> httpx2.Response:
         nonlocal calls
         calls += 1
-        return httpx.Response(200, content=body)
+        return httpx2.Response(200, content=body)
 
     async with mock_client(page) as http:
         with pytest.raises(DownloadFailed, match=f"sent {said} instead of the video"):
@@ -351,8 +351,8 @@ async def test_an_error_page_served_with_200_is_refused(tmp_path: Path, body: by
 
 @pytest.mark.anyio
 async def test_an_announced_size_over_the_limit_fails_before_reading(tmp_path: Path) -> None:
-    def big(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"Content-Length": str(10**12)}, content=MP4_HEAD)
+    def big(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"Content-Length": str(10**12)}, content=MP4_HEAD)
 
     async with mock_client(big) as http:
         with pytest.raises(DownloadFailed, match="over the 2,147,483,648-byte limit"):
@@ -367,8 +367,8 @@ async def test_a_body_over_the_limit_without_a_length_is_cut_off(tmp_path: Path)
         while True:
             yield bytes(1000)
 
-    def stream(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=endless())
+    def stream(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=endless())
 
     async with mock_client(stream) as http:
         with pytest.raises(DownloadFailed, match="over the 50,000-byte limit"):
@@ -396,11 +396,11 @@ async def test_only_http_urls_are_fetched(tmp_path: Path, url: str) -> None:
 
 @pytest.mark.anyio
 async def test_the_api_key_is_not_sent_to_the_file_host(tmp_path: Path) -> None:
-    seen: list[httpx.Headers] = []
+    seen: list[httpx2.Headers] = []
 
-    def record(request: httpx.Request) -> httpx.Response:
+    def record(request: httpx2.Request) -> httpx2.Response:
         seen.append(request.headers)
-        return httpx.Response(200, content=MP4_HEAD + bytes(100))
+        return httpx2.Response(200, content=MP4_HEAD + bytes(100))
 
     async with mock_client(record, headers={"Authorization": f"Bearer {FAKE_KEY}"}) as http:
         await download_file(http, "https://cdn.example/v.mp4", tmp_path / "v.mp4", kind="video")
@@ -463,8 +463,8 @@ async def test_cancelling_mid_body_removes_the_part_file(tmp_path: Path) -> None
         await anyio.sleep_forever()
         yield b""  # pragma: no cover
 
-    def stream(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"Content-Length": "100000"}, content=stalls())
+    def stream(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"Content-Length": "100000"}, content=stalls())
 
     part_files_seen: list[str] = []
     async with mock_client(stream) as http, anyio.create_task_group() as tg:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import httpx2
 import pytest
 import uvicorn
@@ -116,7 +115,7 @@ async def mcp_client(base: str, mode: str = "auto", **headers: str) -> AsyncIter
 async def test_requests_are_authenticated_and_rebinding_protected(
     http_server: Any, headers: dict[str, str], status: int
 ) -> None:
-    async with http_server() as base, httpx.AsyncClient() as http:
+    async with http_server() as base, httpx2.AsyncClient() as http:
         response = await http.post(f"{base}/mcp", json=INIT, headers=MCP_HEADERS | headers)
     assert response.status_code == status
 
@@ -124,7 +123,7 @@ async def test_requests_are_authenticated_and_rebinding_protected(
 async def test_configured_public_host_and_origin_are_accepted(http_server: Any) -> None:
     async with (
         http_server(allowed_hosts=["mcp.example.com"], allowed_origins=["https://app.example.com"]) as base,
-        httpx.AsyncClient() as http,
+        httpx2.AsyncClient() as http,
     ):
         response = await http.post(
             f"{base}/mcp",
@@ -140,7 +139,7 @@ async def test_configured_public_host_and_origin_are_accepted(http_server: Any) 
 
 
 async def test_healthz_needs_no_token_and_bodies_are_bounded(http_server: Any) -> None:
-    async with http_server(max_body_bytes=4096) as base, httpx.AsyncClient() as http:
+    async with http_server(max_body_bytes=4096) as base, httpx2.AsyncClient() as http:
         health = await http.get(f"{base}/healthz")
         huge = await http.post(
             f"{base}/mcp",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
+import httpx2
 import pytest
 from mcp import Client, MCPError, StdioServerParameters
 
@@ -110,7 +110,7 @@ async def http_server(tmp_path: Path, *extra: str) -> AsyncIterator[str]:
         yield server.base
 
 
-def _sse_json(response: httpx.Response) -> dict[str, Any]:
+def _sse_json(response: httpx2.Response) -> dict[str, Any]:
     if response.headers.get("content-type", "").startswith("application/json"):
         return response.json()  # type: ignore[no-any-return]
     data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
@@ -125,7 +125,7 @@ async def test_http_legacy_task_lifecycle_over_raw_json_rpc(tmp_path: Path) -> N
     }
     async with (
         http_server(tmp_path) as base,
-        httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http,
+        httpx2.AsyncClient(base_url=base, headers=headers, timeout=60) as http,
     ):
         init = await http.post(
             "/mcp",

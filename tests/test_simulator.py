@@ -1,6 +1,6 @@
 """Tests for the simulated imini server (imini_mcp.simulator).
 
-Most tests drive the ASGI app in-process through httpx.ASGITransport; the ones that need real
+Most tests drive the ASGI app in-process through httpx2.ASGITransport; the ones that need real
 sockets (dropped connections, read timeouts, streaming, the CLI) go through serve_simulator or a
 subprocess on loopback.
 """
@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from imini_mcp.simulator import (
@@ -64,29 +64,29 @@ def sim(clock: ManualClock) -> Simulator:
 
 
 @pytest.fixture
-async def client(sim: Simulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim/imini/router", headers=AUTH
+async def client(sim: Simulator) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=sim.app), base_url="http://sim/imini/router", headers=AUTH
     ) as c:
         yield c
 
 
-async def submit(client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
+async def submit(client: httpx2.AsyncClient, body: dict[str, Any]) -> httpx2.Response:
     return await client.post("/v1/videos/generate", json=body)
 
 
-async def submit_ok(client: httpx.AsyncClient, body: dict[str, Any] | None = None) -> str:
+async def submit_ok(client: httpx2.AsyncClient, body: dict[str, Any] | None = None) -> str:
     response = await submit(client, body or T2V)
     assert response.status_code == 200, response.text
     task_id: str = response.json()["task_id"]
     return task_id
 
 
-async def poll(client: httpx.AsyncClient, task_id: str) -> httpx.Response:
+async def poll(client: httpx2.AsyncClient, task_id: str) -> httpx2.Response:
     return await client.get(f"/v1/videos/tasks/{task_id}")
 
 
-def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def assert_envelope(response: httpx2.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
@@ -115,7 +115,7 @@ def with_changes(base: dict[str, Any], change: Callable[[dict[str, Any]], None])
 
 @pytest.mark.anyio
 async def test_documented_example_is_accepted_with_exact_submit_shape(
-    client: httpx.AsyncClient, sim: Simulator
+    client: httpx2.AsyncClient, sim: Simulator
 ) -> None:
     response = await submit(client, DOC_EXAMPLE)
     assert response.status_code == 200
@@ -131,7 +131,7 @@ async def test_documented_example_is_accepted_with_exact_submit_shape(
 
 @pytest.mark.anyio
 async def test_task_lifecycle_follows_the_clock_with_exact_poll_shape(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
     submitted = (await submit(client, DOC_EXAMPLE)).json()
     task_id = submitted["task_id"]
@@ -175,7 +175,7 @@ async def test_task_lifecycle_follows_the_clock_with_exact_poll_shape(
 
 @pytest.mark.anyio
 async def test_result_files_are_served_without_auth(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
     task_id = await submit_ok(client)
     # Not there before the task succeeded.
@@ -183,7 +183,7 @@ async def test_result_files_are_served_without_auth(
     clock.advance(10)
     video = (await poll(client, task_id)).json()["videos"][0]
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app)) as anonymous:  # no auth header
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sim.app)) as anonymous:  # no auth header
         mp4 = await anonymous.get(video["url"])
         jpg = await anonymous.get(video["cover_url"])
     assert mp4.status_code == 200
@@ -228,7 +228,7 @@ def test_sample_files_are_real_media() -> None:
 )
 @pytest.mark.anyio
 async def test_video_dimensions_follow_resolution_and_aspect_ratio(
-    client: httpx.AsyncClient,
+    client: httpx2.AsyncClient,
     clock: ManualClock,
     resolution: str | None,
     aspect_ratio: str | None,
@@ -318,7 +318,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("body", VALID_BODIES.values(), ids=VALID_BODIES.keys())
 @pytest.mark.anyio
-async def test_valid_bodies_are_accepted(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
+async def test_valid_bodies_are_accepted(client: httpx2.AsyncClient, body: dict[str, Any]) -> None:
     assert validate_generate_request(body) == []
     response = await submit(client, body)
     assert response.status_code == 200, response.text
@@ -501,7 +501,7 @@ INVALID_BODIES: dict[str, tuple[Any, str]] = {
 @pytest.mark.parametrize(("body", "fragment"), INVALID_BODIES.values(), ids=INVALID_BODIES.keys())
 @pytest.mark.anyio
 async def test_each_rule_violation_is_a_400_invalid_parameter(
-    client: httpx.AsyncClient, sim: Simulator, body: Any, fragment: str
+    client: httpx2.AsyncClient, sim: Simulator, body: Any, fragment: str
 ) -> None:
     response = await submit(client, body)
     error = assert_envelope(response, 400, "INVALID_PARAMETER")
@@ -511,7 +511,7 @@ async def test_each_rule_violation_is_a_400_invalid_parameter(
 
 
 @pytest.mark.anyio
-async def test_all_problems_are_listed_at_once(client: httpx.AsyncClient) -> None:
+async def test_all_problems_are_listed_at_once(client: httpx2.AsyncClient) -> None:
     body = {
         "model": "kling/kling-v3",
         "prompt": "x",
@@ -526,7 +526,7 @@ async def test_all_problems_are_listed_at_once(client: httpx.AsyncClient) -> Non
 
 @pytest.mark.parametrize("raw", [b"{not json", b"", b'{"model": NaN}', b"\xff\xfe"])
 @pytest.mark.anyio
-async def test_unparseable_json_is_a_400(client: httpx.AsyncClient, raw: bytes) -> None:
+async def test_unparseable_json_is_a_400(client: httpx2.AsyncClient, raw: bytes) -> None:
     response = await client.post(
         "/v1/videos/generate", content=raw, headers={"Content-Type": "application/json"}
     )
@@ -609,7 +609,7 @@ MODEL_BODIES: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize("body", MODEL_BODIES.values(), ids=MODEL_BODIES.keys())
 @pytest.mark.anyio
 async def test_every_model_accepts_its_valid_bodies_and_echoes_the_model(
-    client: httpx.AsyncClient, clock: ManualClock, body: dict[str, Any]
+    client: httpx2.AsyncClient, clock: ManualClock, body: dict[str, Any]
 ) -> None:
     assert validate_generate_request(body) == []
     response = await submit(client, body)
@@ -755,7 +755,7 @@ MODEL_INVALID: dict[str, tuple[dict[str, Any], str]] = {
 @pytest.mark.parametrize(("body", "fragment"), MODEL_INVALID.values(), ids=MODEL_INVALID.keys())
 @pytest.mark.anyio
 async def test_each_models_rule_violation_is_a_400(
-    client: httpx.AsyncClient, sim: Simulator, body: dict[str, Any], fragment: str
+    client: httpx2.AsyncClient, sim: Simulator, body: dict[str, Any], fragment: str
 ) -> None:
     error = assert_envelope(await submit(client, body), 400, "INVALID_PARAMETER")
     assert fragment in error["message"]
@@ -805,7 +805,7 @@ async def test_each_models_rule_violation_is_a_400(
 )
 @pytest.mark.anyio
 async def test_result_sizes_follow_each_models_defaults(
-    client: httpx.AsyncClient, clock: ManualClock, body: dict[str, Any], size: tuple[int, int], duration: int
+    client: httpx2.AsyncClient, clock: ManualClock, body: dict[str, Any], size: tuple[int, int], duration: int
 ) -> None:
     task_id = await submit_ok(client, body)
     clock.advance(10)
@@ -823,8 +823,8 @@ async def test_result_sizes_follow_each_models_defaults(
 @pytest.mark.anyio
 async def test_missing_or_malformed_auth_is_401(sim: Simulator, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim/imini/router", headers=headers
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=sim.app), base_url="http://sim/imini/router", headers=headers
     ) as anonymous:
         assert_envelope(await submit(anonymous, T2V), 401, "UNAUTHORIZED")
         assert_envelope(await poll(anonymous, "task_1234567890123456789"), 401, "UNAUTHORIZED")
@@ -834,8 +834,8 @@ async def test_missing_or_malformed_auth_is_401(sim: Simulator, header: str | No
 @pytest.mark.anyio
 async def test_configured_api_key_is_enforced() -> None:
     sim = Simulator(SimulatorConfig(api_key="sk-right"))
-    transport = httpx.ASGITransport(app=sim.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sim/imini/router") as c:
+    transport = httpx2.ASGITransport(app=sim.app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://sim/imini/router") as c:
         wrong = await c.post("/v1/videos/generate", json=T2V, headers={"Authorization": "Bearer sk-wrong"})
         assert_envelope(wrong, 401, "UNAUTHORIZED")
         right = await c.post("/v1/videos/generate", json=T2V, headers={"Authorization": "bearer sk-right"})
@@ -843,12 +843,12 @@ async def test_configured_api_key_is_enforced() -> None:
 
 
 @pytest.mark.anyio
-async def test_unknown_task_is_404_task_not_found(client: httpx.AsyncClient) -> None:
+async def test_unknown_task_is_404_task_not_found(client: httpx2.AsyncClient) -> None:
     assert_envelope(await poll(client, "task_1234567890123456789"), 404, "TASK_NOT_FOUND")
 
 
 @pytest.mark.anyio
-async def test_unknown_route_and_wrong_method_use_the_envelope(client: httpx.AsyncClient) -> None:
+async def test_unknown_route_and_wrong_method_use_the_envelope(client: httpx2.AsyncClient) -> None:
     assert_envelope(await client.get("/v1/nothing"), 404, "NOT_FOUND")
     assert_envelope(await client.get("/v1/videos/generate"), 405, "METHOD_NOT_ALLOWED")
 
@@ -874,7 +874,7 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(client: httpx.Asy
 )
 @pytest.mark.anyio
 async def test_status_fault_on_submit_uses_default_codes_and_creates_nothing(
-    client: httpx.AsyncClient, sim: Simulator, status: int, code: str
+    client: httpx2.AsyncClient, sim: Simulator, status: int, code: str
 ) -> None:
     sim.add_fault(Fault("submit", "status", status=status))
     assert_envelope(await submit(client, T2V), status, code)
@@ -884,7 +884,7 @@ async def test_status_fault_on_submit_uses_default_codes_and_creates_nothing(
 
 @pytest.mark.anyio
 async def test_status_fault_with_retry_after_code_message_and_times(
-    client: httpx.AsyncClient, sim: Simulator
+    client: httpx2.AsyncClient, sim: Simulator
 ) -> None:
     task_id = await submit_ok(client)
     sim.add_fault(
@@ -900,7 +900,7 @@ async def test_status_fault_with_retry_after_code_message_and_times(
 
 
 @pytest.mark.anyio
-async def test_poll_fault_can_target_one_task(client: httpx.AsyncClient, sim: Simulator) -> None:
+async def test_poll_fault_can_target_one_task(client: httpx2.AsyncClient, sim: Simulator) -> None:
     first, second = await submit_ok(client), await submit_ok(client)
     sim.add_fault(Fault("poll", "status", status=503, task_id=second))
     assert (await poll(client, first)).status_code == 200
@@ -911,7 +911,7 @@ async def test_poll_fault_can_target_one_task(client: httpx.AsyncClient, sim: Si
 @pytest.mark.parametrize("target", ["submit", "poll", "download"])
 @pytest.mark.anyio
 async def test_html_fault_is_a_502_proxy_page(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock, target: str
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock, target: str
 ) -> None:
     task_id = await submit_ok(client)
     clock.advance(10)
@@ -929,7 +929,7 @@ async def test_html_fault_is_a_502_proxy_page(
 
 
 @pytest.mark.anyio
-async def test_malformed_json_faults(client: httpx.AsyncClient, sim: Simulator) -> None:
+async def test_malformed_json_faults(client: httpx2.AsyncClient, sim: Simulator) -> None:
     task_id = await submit_ok(client)
     sim.add_fault(Fault("submit", "malformed_json"))
     sim.add_fault(Fault("poll", "malformed_json"))
@@ -942,7 +942,7 @@ async def test_malformed_json_faults(client: httpx.AsyncClient, sim: Simulator) 
 
 
 @pytest.mark.anyio
-async def test_missing_fields_faults(client: httpx.AsyncClient, sim: Simulator) -> None:
+async def test_missing_fields_faults(client: httpx2.AsyncClient, sim: Simulator) -> None:
     task_id = await submit_ok(client)
     sim.add_fault(Fault("submit", "missing_fields"))
     sim.add_fault(Fault("poll", "missing_fields"))
@@ -956,7 +956,7 @@ async def test_missing_fields_faults(client: httpx.AsyncClient, sim: Simulator) 
 
 
 @pytest.mark.anyio
-async def test_unknown_status_fault(client: httpx.AsyncClient, sim: Simulator, clock: ManualClock) -> None:
+async def test_unknown_status_fault(client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock) -> None:
     task_id = await submit_ok(client)
     clock.advance(100)
     sim.add_fault(Fault("poll", "unknown_status"))
@@ -971,7 +971,7 @@ async def test_unknown_status_fault(client: httpx.AsyncClient, sim: Simulator, c
 
 
 @pytest.mark.anyio
-async def test_delay_fault_sleeps_then_answers_normally(client: httpx.AsyncClient, sim: Simulator) -> None:
+async def test_delay_fault_sleeps_then_answers_normally(client: httpx2.AsyncClient, sim: Simulator) -> None:
     sim.add_fault(Fault("submit", "delay", seconds=0.2))
     started = time.monotonic()
     response = await submit(client, T2V)
@@ -982,11 +982,11 @@ async def test_delay_fault_sleeps_then_answers_normally(client: httpx.AsyncClien
 
 @pytest.mark.anyio
 async def test_reset_faults_abort_mid_response_in_process(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
     task_id = await submit_ok(client)
     clock.advance(10)
-    requests: list[tuple[Fault, Callable[[], Awaitable[httpx.Response]]]] = [
+    requests: list[tuple[Fault, Callable[[], Awaitable[httpx2.Response]]]] = [
         (Fault("submit", "reset"), lambda: submit(client, T2V)),
         (Fault("poll", "reset"), lambda: poll(client, task_id)),
         (Fault("download", "reset"), lambda: client.get(f"http://cdn/files/{task_id}.mp4")),
@@ -1001,7 +1001,7 @@ async def test_reset_faults_abort_mid_response_in_process(
 
 @pytest.mark.anyio
 async def test_accept_then_status_creates_a_task_the_client_never_hears_about(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
     sim.add_fault(Fault("submit", "accept_then_status", status=504))
     assert_envelope(await submit(client, T2V), 504, "UPSTREAM_ERROR")
@@ -1023,7 +1023,7 @@ async def test_accept_then_status_creates_a_task_the_client_never_hears_about(
 
 @pytest.mark.anyio
 async def test_fail_task_fault_ends_the_next_task_in_failed(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
     sim.add_fault(Fault("submit", "fail_task", code="CONTENT_BLOCKED", message="nope"))
     failing, fine = await submit_ok(client), await submit_ok(client)
@@ -1049,7 +1049,7 @@ async def test_fail_task_fault_ends_the_next_task_in_failed(
 
 
 @pytest.mark.anyio
-async def test_expire_task_fault(client: httpx.AsyncClient, sim: Simulator, clock: ManualClock) -> None:
+async def test_expire_task_fault(client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock) -> None:
     task_id, other = await submit_ok(client), await submit_ok(client)
     clock.advance(10)
     sim.add_fault(Fault("poll", "expire_task", task_id=task_id))
@@ -1063,7 +1063,7 @@ async def test_expire_task_fault(client: httpx.AsyncClient, sim: Simulator, cloc
 
 @pytest.mark.anyio
 async def test_download_status_and_delay_faults(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
     task_id = await submit_ok(client)
     clock.advance(10)
@@ -1102,7 +1102,7 @@ def test_nonsensical_faults_are_refused(kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.anyio
 async def test_ledger_counts_every_request(
-    client: httpx.AsyncClient, sim: Simulator, clock: ManualClock
+    client: httpx2.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
     first = await submit_ok(client)
     second = await submit_ok(client)
@@ -1144,7 +1144,7 @@ async def test_ledger_counts_every_request(
 
 @pytest.mark.anyio
 async def test_tasks_view_is_a_snapshot_and_reset_forgets_everything(
-    client: httpx.AsyncClient, sim: Simulator
+    client: httpx2.AsyncClient, sim: Simulator
 ) -> None:
     task_id = await submit_ok(client)
     view = sim.tasks()
@@ -1195,8 +1195,8 @@ async def test_video_size_serves_a_synthetic_mp4_in_process() -> None:
     clock = ManualClock()
     size = 3 * 1024 * 1024 + 5
     sim = Simulator(SimulatorConfig(clock=clock, video_size=size))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sim.app), base_url="http://sim/imini/router", headers=AUTH
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=sim.app), base_url="http://sim/imini/router", headers=AUTH
     ) as c:
         task_id = await submit_ok(c)
         clock.advance(10)
@@ -1218,7 +1218,7 @@ async def test_video_size_serves_a_synthetic_mp4_in_process() -> None:
 
 
 @pytest.mark.anyio
-async def test_control_api(client: httpx.AsyncClient, sim: Simulator) -> None:
+async def test_control_api(client: httpx2.AsyncClient, sim: Simulator) -> None:
     control = "http://sim/_simulator"
     added = await client.post(f"{control}/faults", json={"target": "submit", "kind": "status", "status": 429})
     assert added.status_code == 204
@@ -1251,7 +1251,7 @@ async def test_serve_simulator_on_loopback() -> None:
     async with serve_simulator(sim) as base_url:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/imini/router", base_url)
         assert base_url.startswith(sim.config.public_base_url)
-        async with httpx.AsyncClient(base_url=base_url, headers=AUTH, timeout=10) as c:
+        async with httpx2.AsyncClient(base_url=base_url, headers=AUTH, timeout=10) as c:
             task_id = await submit_ok(c, DOC_EXAMPLE)
             body = (await poll(c, task_id)).json()
             assert body["status"] == "succeeded"
@@ -1270,23 +1270,23 @@ async def test_serve_simulator_on_loopback() -> None:
 
             # Reset: the connection really drops (headers sent, body cut short).
             sim.add_fault(Fault("poll", "reset"))
-            with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            with pytest.raises((httpx2.RemoteProtocolError, httpx2.ReadError)):
                 await poll(c, task_id)
             sim.add_fault(Fault("download", "reset"))
-            with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            with pytest.raises((httpx2.RemoteProtocolError, httpx2.ReadError)):
                 await c.get(video_url)
 
             # Delay: long enough for a client read timeout to fire.
             sim.add_fault(Fault("poll", "delay", seconds=0.5))
-            with pytest.raises(httpx.ReadTimeout):
+            with pytest.raises(httpx2.ReadTimeout):
                 await c.get(f"/v1/videos/tasks/{task_id}", timeout=0.1)
             assert (await poll(c, task_id)).status_code == 200
 
     assert sim.ledger.count("submit") == 1
     assert sim.ledger.count("download") == 2
     # The server is gone after the context exits.
-    async with httpx.AsyncClient(base_url=base_url) as c:
-        with pytest.raises(httpx.ConnectError):
+    async with httpx2.AsyncClient(base_url=base_url) as c:
+        with pytest.raises(httpx2.ConnectError):
             await c.get("/v1/videos/tasks/x")
 
 
@@ -1315,12 +1315,12 @@ def test_cli_runs_standalone_and_stops_on_sigterm() -> None:
         assert process.stderr is not None
         base_url = process.stderr.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/imini/router", base_url), base_url
-        response = httpx.post(
+        response = httpx2.post(
             f"{base_url}/v1/videos/generate", json=T2V, headers={"Authorization": "Bearer k"}, timeout=5
         )
         assert response.status_code == 200
         assert (
-            httpx.get(f"{base_url}/v1/videos/tasks/{response.json()['task_id']}", timeout=5).status_code
+            httpx2.get(f"{base_url}/v1/videos/tasks/{response.json()['task_id']}", timeout=5).status_code
             == 401
         )
     finally:
@@ -1344,5 +1344,5 @@ async def test_serve_simulator_reports_bind_errors() -> None:
             async with serve_simulator(Simulator(), port=port):
                 pass
         # The first server is unaffected.
-        async with httpx.AsyncClient(base_url=base_url, headers=AUTH) as c:
+        async with httpx2.AsyncClient(base_url=base_url, headers=AUTH) as c:
             assert (await submit(c, T2V)).status_code == 200
