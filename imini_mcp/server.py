@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import anyio
 import httpx2
+from anyio.abc import TaskGroup, TaskStatus
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
@@ -264,12 +265,16 @@ TOOLS = [
 
 class LazyTransport(httpx2.AsyncBaseTransport):
     """Builds the real transport (and parses the CA bundle, ~30 ms) on the first upstream request, not at
-    start-up: a client's first tools/list never needs it."""
+    start-up: a client's first tools/list never needs it. ``before_request`` runs before every request
+    (the lazily started simulator)."""
 
-    def __init__(self) -> None:
+    def __init__(self, before_request: Callable[[], Awaitable[None]] | None = None) -> None:
         self._transport: httpx2.AsyncHTTPTransport | None = None
+        self._before_request = before_request
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self._before_request is not None:
+            await self._before_request()
         if self._transport is None:
             self._transport = httpx2.AsyncHTTPTransport()
         return await self._transport.handle_async_request(request)
@@ -307,17 +312,19 @@ def build_server(
     @asynccontextmanager
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
+            base_url, api_key = settings.base_url, settings.api_key_value()
+            simulated: SimulatedImini | None = None
+            if settings.simulate:
+                simulated = await SimulatedImini.enter(stack, settings, clock)
+                base_url, api_key = simulated.base_url, SimulatedImini.KEY
             http = await stack.enter_async_context(
                 httpx2.AsyncClient(
-                    transport=LazyTransport(),
+                    transport=LazyTransport(simulated.ensure_started if simulated else None),
                     timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
                     follow_redirects=False,
                     headers={"User-Agent": f"imini-mcp/{__version__}"},
                 )
             )
-            base_url, api_key = settings.base_url, settings.api_key_value()
-            if settings.simulate:
-                base_url, api_key = await _start_simulator(stack, settings, clock)
             journal = Journal(settings.journal_path)
             stack.callback(journal.close)
             _recover_interrupted_submits(journal, settings)
@@ -403,23 +410,60 @@ def build_server(
     return mcp
 
 
-async def _start_simulator(stack: AsyncExitStack, settings: Settings, clock: Clock | None) -> tuple[str, str]:
-    from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator  # only in --simulate
+class SimulatedImini:
+    """``--simulate``: the port is bound at start, so the URL is known at once, and the simulator itself (its
+    module, app and uvicorn: ~20 ms) starts on the first request to it, which a first tools/list never makes.
+    Connections made before then wait in the listening socket's backlog."""
 
-    total = settings.simulate_seconds
-    sim_clock = clock.now if clock is not None else time.monotonic
-    sim = Simulator(
-        SimulatorConfig(
-            api_key=None if settings.per_user_keys else "simulated-key",  # per-user: any key is "valid"
-            queued_seconds=total * 0.2,
-            processing_seconds=total * 0.8,
-            clock=sim_clock,
+    KEY = "simulated-key"
+    _PATH = "/imini/router"  # imini's API prefix (simulator.API_PREFIX), without importing the simulator
+
+    def __init__(self, settings: Settings, clock: Clock | None, tg: TaskGroup, sock: socket.socket) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._tg = tg
+        self._sock = sock
+        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}{self._PATH}"
+        self._lock = anyio.Lock()
+        self.started = False
+
+    @classmethod
+    async def enter(cls, stack: AsyncExitStack, settings: Settings, clock: Clock | None) -> SimulatedImini:
+        sock = socket.create_server(("127.0.0.1", 0))
+        stack.callback(sock.close)  # last, after the simulator has stopped
+        tg = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(tg.cancel_scope.cancel)
+        simulated = cls(settings, clock, tg, sock)
+        log.warning(
+            "SIMULATED imini at %s: no credits are used and the videos are samples", simulated.base_url
         )
-    )
-    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # its start/stop lines would look like ours
-    base_url = await stack.enter_async_context(serve_simulator(sim))
-    log.warning("SIMULATED imini at %s: no credits are used and the videos are samples", base_url)
-    return base_url, "simulated-key"
+        return simulated
+
+    async def ensure_started(self) -> None:
+        if self.started:
+            return
+        async with self._lock:
+            if not self.started:
+                await self._tg.start(self._serve)
+                self.started = True
+
+    async def _serve(self, *, task_status: TaskStatus[None]) -> None:
+        from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
+
+        total = self._settings.simulate_seconds
+        sim = Simulator(
+            SimulatorConfig(
+                # per-user: any key is "valid"
+                api_key=None if self._settings.per_user_keys else self.KEY,
+                queued_seconds=total * 0.2,
+                processing_seconds=total * 0.8,
+                clock=self._clock.now if self._clock is not None else time.monotonic,
+            )
+        )
+        logging.getLogger("uvicorn").setLevel(logging.WARNING)  # its start/stop lines would look like ours
+        async with serve_simulator(sim, sock=self._sock):
+            task_status.started()
+            await anyio.sleep_forever()
 
 
 def _resume_mcp_tasks(state: AppState) -> None:

@@ -1493,20 +1493,25 @@ class _HideSimulatedResets(logging.Filter):
 
 
 @asynccontextmanager
-async def serve_simulator(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+async def serve_simulator(
+    sim: Simulator, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+) -> AsyncIterator[str]:
     """Run ``sim.app`` under uvicorn in the current (asyncio) event loop; yield the API base URL.
 
     The socket is bound here, before uvicorn starts, so the real port is known even with ``port=0``
-    and a bind error surfaces as a plain ``OSError`` (uvicorn would ``sys.exit`` instead). Sets
+    and a bind error surfaces as a plain ``OSError`` (uvicorn would ``sys.exit`` instead); or it is
+    ``sock``, bound by the caller (then ``host`` and ``port`` are ignored). Sets
     ``sim.config.public_base_url`` to the bound address. Stops uvicorn on exit (in-flight requests
-    get at most one second).
+    get at most one second) and closes the socket.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    if sock is None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        bound_port = sock.getsockname()[1]
+        if not sock.getsockname()[1]:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+        host, bound_port = sock.getsockname()[:2]
         shown_host = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{host}]" if ":" in host else host
         origin = f"http://{shown_host}:{bound_port}"
         sim.config.public_base_url = origin

@@ -23,7 +23,9 @@ from imini_mcp.errors import (
     UpstreamError,
     error_for_status,
 )
+from imini_mcp.server import SimulatedImini
 from imini_mcp.settings import Settings
+from imini_mcp.simulator import API_PREFIX
 from imini_mcp.tooling import RawArguments
 
 
@@ -140,3 +142,41 @@ def test_a_filesystem_root_is_never_a_default_allowed_folder(tmp_path: Path) -> 
         check=True,
     )
     assert run.stdout.strip() == repr([str(tmp_path)])
+
+
+LAZY_SIMULATOR_PROBE = """
+import sys, anyio
+from mcp import Client
+from imini_mcp.server import build_server
+from imini_mcp.settings import Settings
+
+async def main() -> None:
+    server = build_server(Settings(_env_file=None, simulate=True, simulate_seconds=1))
+    async with Client(server) as client:
+        await client.list_tools()
+        print("imini_mcp.simulator" in sys.modules)
+        result = await client.call_tool("generate_video", {"prompt": "a paper boat", "wait_seconds": 10})
+        print("imini_mcp.simulator" in sys.modules, result.structured_content["task"]["status"])
+
+anyio.run(main)
+"""
+
+
+def test_simulate_starts_the_simulator_only_when_imini_is_first_called(tmp_path: Path) -> None:
+    # A first tools/list (what a client waits for at start) must not pay for the simulator.
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "IMINI_LOG_LEVEL": "WARNING"}
+    run = subprocess.run(
+        [sys.executable, "-c", LAZY_SIMULATOR_PROBE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["False", "True", "succeeded"]
+    assert "SIMULATED imini at http://127.0.0.1:" in run.stderr  # said at start, before it runs
+
+
+def test_the_simulated_api_path_is_the_simulators() -> None:
+    assert SimulatedImini._PATH == API_PREFIX
