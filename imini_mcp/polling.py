@@ -206,10 +206,12 @@ class TaskFollower:
                     watch.error = exc
                     watch.publish()
                     continue
-                watch.error = None
-                watch.snapshot = snapshot
                 with anyio.CancelScope(shield=True):
                     await record(snapshot)
+                # Shown to waiters only once recorded: one joining meanwhile must not see the task done
+                # and then read the journal's older status.
+                watch.error = None
+                watch.snapshot = snapshot
                 watch.publish()
                 if snapshot.is_terminal:
                     return

@@ -97,6 +97,39 @@ async def test_many_waiters_share_one_loop_and_the_loop_stops_when_done() -> Non
 
 
 @pytest.mark.anyio
+async def test_a_waiter_joining_while_a_result_is_recorded_sees_it_only_once_recorded() -> None:
+    # Found by the 200-waiter benchmark: late waiters saw "succeeded", read the journal, found "queued".
+    clock = Clock(scale=0.002)
+    task = FakeTask(clock, 0)
+    journal: list[str] = []
+    recording, release = anyio.Event(), anyio.Event()
+
+    async def slow_record(snapshot: TaskSnapshot) -> None:
+        recording.set()
+        await release.wait()
+        journal.append(snapshot.status)
+
+    seen_by_late_waiter: list[list[str]] = []
+    async with anyio.create_task_group() as tg:
+        follower = TaskFollower(tg, clock=clock)
+
+        async def wait(then_read: list[list[str]] | None = None) -> None:
+            state = await follower.wait("", "task_1", seconds=600, poll=task.poll, record=slow_record)
+            assert state.done
+            if then_read is not None:
+                then_read.append(list(journal))
+
+        tg.start_soon(wait)
+        await recording.wait()  # the loop has the result and is writing it down
+        tg.start_soon(wait, seen_by_late_waiter)
+        await anyio.sleep(0.05)
+        early = list(seen_by_late_waiter)
+        release.set()
+    assert early == []  # it was still waiting while nothing was recorded
+    assert seen_by_late_waiter == [["succeeded"]]
+
+
+@pytest.mark.anyio
 async def test_a_waiter_gets_ticks_and_returns_at_its_budget() -> None:
     clock = Clock(scale=0.002)
     task = FakeTask(clock, 1000)
