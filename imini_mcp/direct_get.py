@@ -23,6 +23,7 @@ import socket
 import ssl
 import threading
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx2
@@ -106,17 +107,11 @@ class DirectGet:
         0 here: the caller compares what arrived with ``content_length`` and says how much arrived."""
         assert self._response is not None, "open() first"
         self._check_aborted()
-        try:
-            return self._response.readinto(buffer)
-        except http.client.IncompleteRead:
-            return 0
-        except TimeoutError as exc:
-            raise GetFailed(f"no data arrived for {self.timeouts.read:g} s", transient=True) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            self._check_aborted()
-            raise GetFailed(
-                "the connection was closed before the whole file arrived (truncated)", transient=True
-            ) from exc
+        with self._waiting("the connection was closed before the whole file arrived (truncated)"):
+            try:
+                return self._response.readinto(buffer)
+            except http.client.IncompleteRead:
+                return 0
 
     def abort(self) -> None:
         self._aborted.set()
@@ -154,17 +149,22 @@ class DirectGet:
         self._check_aborted()
         assert self._conn.sock is not None
         self._conn.sock.settimeout(self.timeouts.read)
-        try:
+        with self._waiting("the server closed the connection without a valid answer"):
             self._conn.request("GET", url.raw_path.decode("ascii"), headers=self.headers)
             self._response = self._conn.getresponse()
+        self.status = self._response.status
+
+    @contextlib.contextmanager
+    def _waiting(self, broken: str) -> Iterator[None]:
+        """Failures while waiting for the server, in plain words; ``broken`` says what a dropped connection
+        means at this point."""
+        try:
+            yield
         except TimeoutError as exc:
             raise GetFailed(f"no data arrived for {self.timeouts.read:g} s", transient=True) from exc
         except (OSError, http.client.HTTPException) as exc:
             self._check_aborted()
-            raise GetFailed(
-                "the server closed the connection without a valid answer", transient=True
-            ) from exc
-        self.status = self._response.status
+            raise GetFailed(broken, transient=True) from exc
 
     def _check_aborted(self) -> None:
         if self._aborted.is_set():

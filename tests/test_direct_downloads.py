@@ -344,7 +344,7 @@ async def test_cancelling_mid_body_stops_the_thread_and_removes_the_part_file(tm
             tg.cancel_scope.cancel()
         took = time.monotonic() - started
         assert entries(tmp_path) == []
-    assert took < 1.5  # the blocked read was woken, not left to its 60 s timeout
+    assert took < 5  # the blocked read was woken, not left to its 60 s read timeout
 
 
 @pytest.mark.anyio
