@@ -44,6 +44,12 @@ BENCHMARKS: dict[str, tuple[str, int]] = {
 }
 
 
+def _shown_path(path: str) -> str:
+    """A path inside the repo relative to it: the output is pasted into README files."""
+    shown = Path(path)  # not resolved: a venv's python is a link to the interpreter elsewhere
+    return str(shown.relative_to(REPO)) if shown.is_relative_to(REPO) else shown.name
+
+
 def machine_facts() -> list[tuple[str, str]]:
     cpu = "?"
     with contextlib.suppress(OSError):
@@ -76,7 +82,10 @@ def machine_facts() -> list[tuple[str, str]]:
         ("CPU", f"{cpu}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable)"),
         ("memory", mem),
         ("OS", f"{platform.system()} {platform.release()}"),
-        ("Python", f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"),
+        (
+            "Python",
+            f"{platform.python_implementation()} {platform.python_version()} ({_shown_path(sys.executable)})",
+        ),
         (
             "packages",
             ", ".join(
