@@ -7,6 +7,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
+USER_AGENT = f"imini-mcp/{__version__}"  # on every request to imini and to its file hosts
+
 
 def __getattr__(name: str) -> object:
     # Lazy: importing the package must stay cheap and free of side effects (no env reads, no logging).

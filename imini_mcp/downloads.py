@@ -31,7 +31,7 @@ import anyio.to_thread
 import httpx2
 from anyio.lowlevel import RunVar
 
-from . import __version__
+from . import USER_AGENT
 from .direct_get import DirectGet, GetFailed, NeedsHttpx, Timeouts
 from .errors import IminiError
 
@@ -56,7 +56,7 @@ _JPEG = b"\xff\xd8\xff"
 _HEAD = 12  # bytes needed to judge the content: an MP4 box header or an image signature
 # Worth another try: the same GET may well succeed a moment later.
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_HEADERS = {"User-Agent": f"imini-mcp/{__version__}"}
+_HEADERS = {"User-Agent": USER_AGENT}
 _MAX_THREADED_DOWNLOADS = 8
 _DOWNLOAD_THREADS: RunVar[anyio.CapacityLimiter] = RunVar("imini_mcp_download_threads")
 _FLUSH_BEHIND = 8 * 1024 * 1024
@@ -197,9 +197,7 @@ async def _with_retries(
     wait = policy.retry_wait
     for attempt in range(1, policy.attempts + 1):
         try:
-            if http is not None:
-                return await _attempt_httpx(http, url, dest, kind, policy)
-            return await _attempt(url, dest, kind, policy)
+            return await _attempt(http, url, dest, kind, policy)
         except GetFailed as exc:
             if not exc.transient or attempt == policy.attempts:
                 tries = f" (after {attempt} attempts)" if attempt > 1 else ""
@@ -215,14 +213,19 @@ async def _with_retries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _attempt(url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> int:
-    """The fast path, or an own httpx client when the URL needs what only httpx does."""
+async def _attempt(
+    http: httpx2.AsyncClient | None, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
+) -> int:
+    """The caller's client if given; else the fast path, or an own httpx client when the URL needs what
+    only httpx does."""
+    if http is not None:
+        return await _attempt_httpx(http, url, dest, kind, policy)
     try:
         return await _attempt_direct(url, dest, kind, policy)
     except NeedsHttpx as exc:
         log.debug("downloading the %s through httpx: %s", kind, exc)
-    async with httpx2.AsyncClient(headers=_HEADERS) as http:  # trust_env: proxies from *_PROXY
-        return await _attempt_httpx(http, url, dest, kind, policy)
+    async with httpx2.AsyncClient(headers=_HEADERS) as own:  # trust_env: proxies from *_PROXY
+        return await _attempt_httpx(own, url, dest, kind, policy)
 
 
 class _Receiver:

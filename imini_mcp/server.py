@@ -29,7 +29,7 @@ from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from imini_mcp import __version__
+from imini_mcp import USER_AGENT, __version__
 from imini_mcp.catalog_tool import LIST_MODELS_TOOL
 from imini_mcp.client import IminiClient, RetryPolicy
 from imini_mcp.delivery import FileDelivery
@@ -322,7 +322,7 @@ def build_server(
                     transport=LazyTransport(simulated.ensure_started if simulated else None),
                     timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
                     follow_redirects=False,
-                    headers={"User-Agent": f"imini-mcp/{__version__}"},
+                    headers={"User-Agent": USER_AGENT},
                 )
             )
             journal = Journal(settings.journal_path)
