@@ -99,7 +99,7 @@ def _phase_runs(kind: str, runs: int, root: Path) -> dict[str, float]:
 # Which packages imini-mcp adds (python -X importtime)
 
 ECHO_IMPORTS = "import mcp.server.mcpserver"
-IMINI_IMPORTS = "import mcp.server.mcpserver, imini_mcp.cli, imini_mcp.server"
+IMINI_IMPORTS = "import mcp.server.mcpserver, imini_mcp.cli, imini_mcp.mcp.server"
 
 
 def _importtime(code: str, root: Path) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""5. A large result download: `imini_mcp.downloads.download_file` vs `curl -o`, same loopback URL.
+"""5. A large result download: `imini_mcp.files.downloads.download_file` vs `curl -o`, same loopback URL.
 
 The simulator serves a synthetic MP4 of exactly 200 MiB. Runs alternate curl / download_file, each
 into a fresh file that is deleted afterwards. download_file runs in its own process

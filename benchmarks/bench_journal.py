@@ -4,7 +4,7 @@ Baselines are bare `sqlite3` statements on a file with the same schema (the jour
 and the same durability (WAL, synchronous=FULL, one transaction per write), so a ratio is the cost
 of the journal's Python layer (locks, BEGIN IMMEDIATE, re-reading the row, TaskRecord, JSON), not of
 SQLite or the disk. The 100 000 rows are bulk-inserted (realistic bodies and a realistic mix of
-outcomes, all for one owner: the single-user worst case), then read through a freshly opened Journal.
+outcomes, all for one owner: the single-user worst case), then read through a freshly opened SqliteTaskStore.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import anyio
 from harness import Row, bench_main, median, ms, progress, ratio_row, temp_dir, us
 from payloads import DOC_EXAMPLE
 
-from imini_mcp.client import IminiClient
-from imini_mcp.journal import MIGRATIONS, Journal
-from imini_mcp.polling import TaskFollower
-from imini_mcp.service import Account, VideoService
+from imini_mcp.app.service import Account, VideoService
+from imini_mcp.imini.client import IminiClient
+from imini_mcp.imini.polling import TaskFollower
+from imini_mcp.store.sqlite import MIGRATIONS, SqliteTaskStore
 
 BENCH = "6 journal"
 OWNER = ""  # single-user mode
@@ -73,7 +73,9 @@ def _bare_schema(conn: sqlite3.Connection) -> None:
 # Writes and point reads
 
 
-def _journal_writes(journal: Journal, n: int, body: dict[str, Any], prefix: str = "task") -> list[float]:
+def _journal_writes(
+    journal: SqliteTaskStore, n: int, body: dict[str, Any], prefix: str = "task"
+) -> list[float]:
     samples = []
     for i in range(n):
         started = time.perf_counter()
@@ -126,7 +128,7 @@ def _bare_writes(conn: sqlite3.Connection, n: int, body: dict[str, Any], prefix:
 
 def _fill(path: Path, n: int, rng: random.Random) -> None:
     """Bulk-insert n finished-looking tasks in one transaction (the journal API would fsync 3n times)."""
-    Journal(path).close()  # creates the file with the real schema
+    SqliteTaskStore(path).close()  # creates the file with the real schema
     body = json.dumps(DOC_EXAMPLE, separators=(",", ":"))
     videos = json.dumps(VIDEOS, separators=(",", ":"))
     rows = []
@@ -172,7 +174,7 @@ def _fill(path: Path, n: int, rng: random.Random) -> None:
         conn.close()
 
 
-def _service_lists(journal: Journal, runs: int, limit: int, status: str | None) -> list[float]:
+def _service_lists(journal: SqliteTaskStore, runs: int, limit: int, status: str | None) -> list[float]:
     """VideoService.list_tasks: what the list_tasks tool does (page + count + summaries), minus MCP."""
     service = VideoService(journal=journal, follower=cast(TaskFollower, None))
     account = Account(owner=OWNER, client=cast(IminiClient, None))
@@ -198,7 +200,7 @@ def run(quick: bool) -> list[Row]:
     rows: list[Row] = []
     with temp_dir("bench-journal-") as root:
         body = DOC_EXAMPLE
-        journal = Journal(root / "writes.sqlite3")
+        journal = SqliteTaskStore(root / "writes.sqlite3")
         bare = _bare_connection(root / "bare.sqlite3")
         try:
             _bare_schema(bare)
@@ -226,7 +228,9 @@ def run(quick: bool) -> list[Row]:
                 ).fetchone(),
                 reads,
             )
-            rows.append(ratio_row(BENCH, "read one task by id (Journal.get)", median(j_r), median(b_r), us))
+            rows.append(
+                ratio_row(BENCH, "read one task by id (SqliteTaskStore.get)", median(j_r), median(b_r), us)
+            )
         finally:
             journal.close()
             bare.close()
@@ -235,7 +239,7 @@ def run(quick: bool) -> list[Row]:
         big = root / "big.sqlite3"
         _fill(big, total, rng)
         started = time.perf_counter()
-        journal = Journal(big)
+        journal = SqliteTaskStore(big)
         opened = time.perf_counter() - started
         bare = _bare_connection(big)
         try:
@@ -247,7 +251,7 @@ def run(quick: bool) -> list[Row]:
             rows.append(
                 ratio_row(
                     BENCH,
-                    f"{total:,} tasks: Journal.unfinished() at start, {found:,} rows",
+                    f"{total:,} tasks: SqliteTaskStore.unfinished() at start, {found:,} rows",
                     median(j),
                     median(b),
                     ms,
@@ -272,7 +276,7 @@ def run(quick: bool) -> list[Row]:
                 rows.append(
                     ratio_row(
                         BENCH,
-                        f"{total:,} tasks: Journal.list_tasks({label}limit={limit})",
+                        f"{total:,} tasks: SqliteTaskStore.list_tasks({label}limit={limit})",
                         median(j),
                         median(b),
                         ms,
@@ -282,7 +286,7 @@ def run(quick: bool) -> list[Row]:
             rows.append(
                 Row(
                     BENCH,
-                    f"{total:,} tasks: Journal.count(owner)",
+                    f"{total:,} tasks: SqliteTaskStore.count(owner)",
                     ms(median(count)),
                     note="a full index scan",
                 )

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import anyio
 from harness import Row, bench_main, progress
 
-from imini_mcp.polling import Clock, PollSchedule, TaskFollower
-from imini_mcp.results import TaskSnapshot
+from imini_mcp.imini.polling import Clock, PollSchedule, TaskFollower
+from imini_mcp.imini.wire import TaskSnapshot
 
 BENCH = "3 polling"
 NAIVE_INTERVAL = 2.0

@@ -15,8 +15,7 @@ from typing import Any
 from harness import Row, bench_main, median, ratio_row, us
 from payloads import DOC_EXAMPLE, WORST_CASE
 
-from imini_mcp.models import GenerateVideoArguments, check_generate_arguments
-from imini_mcp.validation import InvalidArguments
+from imini_mcp.request import GenerateVideoArguments, InvalidArguments, check_generate_arguments
 
 BENCH = "2 validation"
 

@@ -2,7 +2,7 @@
 
 `python benchmarks/download_child.py MODE URL DEST` prints JSON: seconds, bytes, RSS before the
 download and peak RSS during it (VmHWM, reset just before the call), and the CPU seconds it used.
-MODE `imini` is `imini_mcp.downloads.download_file` as the server calls it (the threaded fast path);
+MODE `imini` is `imini_mcp.files.downloads.download_file` as the server calls it (the threaded fast path);
 `imini-httpx` is download_file given an httpx client (the path proxied URLs take); `bare` is the least
 httpx can do (stream the raw chunks into the file on the event loop, then fsync).
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import anyio
 import httpx2
 
-from imini_mcp.direct_get import _tls_context
-from imini_mcp.downloads import download_file
+from imini_mcp.files.direct_get import _tls_context
+from imini_mcp.files.downloads import download_file
 
 
 def _status_kib(field: str) -> int:

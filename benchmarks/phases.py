@@ -32,14 +32,14 @@ def phases(kind: str) -> dict[str, float]:
     else:
         t = clock()
         import imini_mcp.cli
-        import imini_mcp.server
+        import imini_mcp.mcp.server
         from imini_mcp.settings import Settings
 
         marks["imports of the server's own code"] = clock() - t
         t = clock()
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         imini_mcp.cli.configure_logging("WARNING")
-        server = imini_mcp.server.build_server(settings)
+        server = imini_mcp.mcp.server.build_server(settings)
         marks["build the server"] = clock() - t
 
     async def first_list() -> None:

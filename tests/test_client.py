@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx2
 import pytest
 
-from imini_mcp.client import IminiClient, RetryPolicy
-from imini_mcp.errors import (
+from imini_mcp.imini.client import IminiClient, RetryPolicy
+from imini_mcp.imini.errors import (
     ConfigurationError,
     InvalidResponse,
     NetworkError,

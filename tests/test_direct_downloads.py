@@ -25,7 +25,7 @@ import pytest
 import trustme
 from anyio.abc import SocketStream
 
-from imini_mcp.downloads import DownloadFailed, DownloadPolicy, download_file
+from imini_mcp.files.downloads import DownloadFailed, DownloadPolicy, download_file
 
 FAST = DownloadPolicy(retry_wait=0.01, retry_wait_max=0.02, read_timeout=5, total_timeout=30)
 MP4 = b"\x00\x00\x00\x1cftypisom" + bytes(range(256)) * 40  # 10 252 bytes

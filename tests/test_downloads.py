@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imini_mcp.downloads import (
+from imini_mcp.files.downloads import (
     DownloadFailed,
     DownloadPolicy,
     confined_path,
@@ -27,7 +27,7 @@ from imini_mcp.downloads import (
     safe_name,
     sweep_partial_downloads,
 )
-from imini_mcp.errors import IminiError
+from imini_mcp.imini.errors import IminiError
 from imini_mcp.simulator import Fault, ManualClock, Simulator, SimulatorConfig, serve_simulator
 from tests.conftest import DOC_EXAMPLE, FAKE_KEY
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from imini_mcp.models import check_generate_arguments
+from imini_mcp.request import check_generate_arguments
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
-from imini_mcp.images import (
+from imini_mcp.files.images import (
     ImageLimits,
     ImageProblem,
     classify,
@@ -465,7 +465,7 @@ def test_shorten_data_uris_does_not_touch_its_input() -> None:
 def test_a_file_the_server_may_not_read_is_refused(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stands in for chmod 000, which does not stop root (the test environment may run as root).
     write(root, "a.png", image_bytes())
-    monkeypatch.setattr("imini_mcp.images.os.access", lambda path, mode: False)
+    monkeypatch.setattr("imini_mcp.files.images.os.access", lambda path, mode: False)
     assert "not readable" in problem("a.png", root).message
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
-from imini_mcp.journal import Journal
+from imini_mcp.store import SqliteTaskStore
 from tests.conftest import Backend
 
 pytestmark = pytest.mark.anyio
@@ -71,7 +71,7 @@ async def test_cancelling_the_call_stops_only_the_wait(
         assert listed.structured_content["tasks"][0]["task_id"] == task_id
         later = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 300})
     assert later.structured_content["status"] == "succeeded"
-    with Journal(journal_path) as journal:
+    with SqliteTaskStore(journal_path) as journal:
         assert journal.get("", task_id).status == "succeeded"
 
 

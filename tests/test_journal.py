@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-import imini_mcp.journal as journal_module
-from imini_mcp.journal import MIGRATIONS, IdempotencyConflict, Journal, TaskRecord
+import imini_mcp.store.sqlite as journal_module
+from imini_mcp.store.sqlite import MIGRATIONS, IdempotencyConflict, SqliteTaskStore, TaskRecord
 
 BODY: dict[str, Any] = {"model": "kling/kling-v3", "prompt": "a red fox in snow", "duration": 5}
 MODEL = "kling/kling-v3"
@@ -43,14 +43,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def journal(tmp_path: Path, clock: FakeClock) -> Iterator[Journal]:
-    j = Journal(tmp_path / "journal.db", clock=clock)
+def journal(tmp_path: Path, clock: FakeClock) -> Iterator[SqliteTaskStore]:
+    j = SqliteTaskStore(tmp_path / "journal.db", clock=clock)
     yield j
     j.close()
 
 
 def submit(
-    j: Journal,
+    j: SqliteTaskStore,
     *,
     owner: str = "",
     request_hash: str = "h1",
@@ -64,7 +64,7 @@ def submit(
     return record
 
 
-def accepted(j: Journal, task_id: str, *, owner: str = "", request_hash: str = "h1") -> TaskRecord:
+def accepted(j: SqliteTaskStore, task_id: str, *, owner: str = "", request_hash: str = "h1") -> TaskRecord:
     record = submit(j, owner=owner, request_hash=request_hash)
     return j.mark_accepted(record.journal_id, task_id=task_id, request_id=f"req-{task_id}", created_at="t0")
 
@@ -72,7 +72,7 @@ def accepted(j: Journal, task_id: str, *, owner: str = "", request_hash: str = "
 # -- lifecycle -------------------------------------------------------------------------------------------
 
 
-def test_full_lifecycle(journal: Journal, clock: FakeClock) -> None:
+def test_full_lifecycle(journal: SqliteTaskStore, clock: FakeClock) -> None:
     """Intent, acceptance, polls, result and files are each recorded, with times from the clock."""
     body = {
         "model": MODEL,
@@ -134,7 +134,7 @@ def test_full_lifecycle(journal: Journal, clock: FakeClock) -> None:
     assert journal.find_idempotent("", "k1") == record
 
 
-def test_failed_task_keeps_imini_error(journal: Journal) -> None:
+def test_failed_task_keeps_imini_error(journal: SqliteTaskStore) -> None:
     """A failed poll stores imini's error object and is terminal."""
     accepted(journal, "task_1")
     error = {"code": "INVALID_PROMPT", "message": "disallowed", "status": 400, "request_id": "r"}
@@ -143,7 +143,7 @@ def test_failed_task_keeps_imini_error(journal: Journal) -> None:
     assert (record.status, record.error, record.is_terminal) == ("failed", error, True)
 
 
-def test_rejected_submit(journal: Journal) -> None:
+def test_rejected_submit(journal: SqliteTaskStore) -> None:
     """A 4xx refusal is terminal, keeps the HTTP status in `error` only, and is never unfinished."""
     record = submit(journal)
     record = journal.mark_rejected(
@@ -162,7 +162,7 @@ def test_rejected_submit(journal: Journal) -> None:
     assert journal.stale_submitting(older_than=10**12) == []
 
 
-def test_outcome_unknown(journal: Journal) -> None:
+def test_outcome_unknown(journal: SqliteTaskStore) -> None:
     """A submit without a task id is recorded with our own error and is not terminal."""
     record = submit(journal)
     record = journal.mark_outcome_unknown(record.journal_id, code="SUBMIT_TIMEOUT", message="no answer")
@@ -173,7 +173,7 @@ def test_outcome_unknown(journal: Journal) -> None:
 
 
 @pytest.mark.parametrize("late", ["outcome_unknown", "rejected"])
-def test_late_failure_never_downgrades_an_accepted_task(journal: Journal, late: str) -> None:
+def test_late_failure_never_downgrades_an_accepted_task(journal: SqliteTaskStore, late: str) -> None:
     """A late timeout/refusal handler cannot hide a task id that was already recorded."""
     record = accepted(journal, "task_1")
     if late == "outcome_unknown":
@@ -183,7 +183,7 @@ def test_late_failure_never_downgrades_an_accepted_task(journal: Journal, late: 
     assert after == record
 
 
-def test_task_id_wins_over_outcome_unknown(journal: Journal) -> None:
+def test_task_id_wins_over_outcome_unknown(journal: SqliteTaskStore) -> None:
     """If a task id turns up after the submit was marked unknown, the row becomes accepted."""
     record = submit(journal)
     journal.mark_outcome_unknown(record.journal_id, code="SUBMIT_TIMEOUT", message="slow")
@@ -199,7 +199,7 @@ def test_task_id_wins_over_outcome_unknown(journal: Journal) -> None:
     assert record.model == "kling/kling-v3-x"
 
 
-def test_mark_accepted_is_idempotent_and_checked(journal: Journal) -> None:
+def test_mark_accepted_is_idempotent_and_checked(journal: SqliteTaskStore) -> None:
     """Repeating mark_accepted is a no-op; a second task id or an unknown row is an error."""
     record = accepted(journal, "task_1")
     polled = journal.update_status("", "task_1", status="processing")
@@ -214,7 +214,7 @@ def test_mark_accepted_is_idempotent_and_checked(journal: Journal) -> None:
         journal.mark_outcome_unknown(999, code="X", message="y")
 
 
-def test_task_id_is_unique_per_owner(journal: Journal) -> None:
+def test_task_id_is_unique_per_owner(journal: SqliteTaskStore) -> None:
     """One owner cannot journal the same task id twice; another owner can hold the same id."""
     accepted(journal, "task_1", owner="a")
     second = submit(journal, owner="a")
@@ -229,7 +229,9 @@ def test_task_id_is_unique_per_owner(journal: Journal) -> None:
 
 @pytest.mark.parametrize("final", ["succeeded", "failed"])
 @pytest.mark.parametrize("stale", ["queued", "processing", "pending"])
-def test_terminal_status_never_regresses(journal: Journal, clock: FakeClock, final: str, stale: str) -> None:
+def test_terminal_status_never_regresses(
+    journal: SqliteTaskStore, clock: FakeClock, final: str, stale: str
+) -> None:
     """A stale poll after a terminal one only records the poll time."""
     accepted(journal, "task_1")
     done = journal.update_status("", "task_1", status=final, completed_at="c", videos=[VIDEO], error=None)
@@ -243,7 +245,7 @@ def test_terminal_status_never_regresses(journal: Journal, clock: FakeClock, fin
     assert after.last_polled_at == clock.now
 
 
-def test_first_terminal_status_is_final(journal: Journal) -> None:
+def test_first_terminal_status_is_final(journal: SqliteTaskStore) -> None:
     """imini documents terminal states as final, so a later different terminal status is ignored."""
     accepted(journal, "task_1")
     journal.update_status("", "task_1", status="succeeded", videos=[VIDEO])
@@ -252,7 +254,7 @@ def test_first_terminal_status_is_final(journal: Journal) -> None:
     assert (after.status, after.videos, after.error) == ("succeeded", [VIDEO], None)
 
 
-def test_repeated_terminal_poll_refreshes_results(journal: Journal) -> None:
+def test_repeated_terminal_poll_refreshes_results(journal: SqliteTaskStore) -> None:
     """Polling a succeeded task again may replace its videos (e.g. fresh CDN URLs)."""
     accepted(journal, "task_1")
     journal.update_status("", "task_1", status="succeeded", videos=[VIDEO])
@@ -262,7 +264,7 @@ def test_repeated_terminal_poll_refreshes_results(journal: Journal) -> None:
     assert after.videos == [fresh]
 
 
-def test_update_status_keeps_fields_not_given(journal: Journal) -> None:
+def test_update_status_keeps_fields_not_given(journal: SqliteTaskStore) -> None:
     """None means 'not in this poll': stored values stay, and the submit request_id is kept."""
     accepted(journal, "task_1")
     journal.update_status("", "task_1", status="processing", completed_at=None, request_id="poll-1")
@@ -273,7 +275,7 @@ def test_update_status_keeps_fields_not_given(journal: Journal) -> None:
     assert (record.completed_at, record.videos, record.request_id) == ("c", [VIDEO], "req-task_1")
 
 
-def test_unknown_status_is_not_terminal(journal: Journal) -> None:
+def test_unknown_status_is_not_terminal(journal: SqliteTaskStore) -> None:
     """A status imini never documented is stored as is and keeps the task unfinished."""
     accepted(journal, "task_1")
     record = journal.update_status("", "task_1", status="pending")
@@ -282,7 +284,7 @@ def test_unknown_status_is_not_terminal(journal: Journal) -> None:
     assert [r.task_id for r in journal.unfinished()] == ["task_1"]
 
 
-def test_update_status_of_unknown_task_is_none(journal: Journal) -> None:
+def test_update_status_of_unknown_task_is_none(journal: SqliteTaskStore) -> None:
     """Polling a task that is not journalled changes nothing."""
     assert journal.update_status("", "task_404", status="succeeded") is None
     assert journal.add_files("", "task_404", ["/x"]) is None
@@ -299,7 +301,7 @@ def test_update_status_of_unknown_task_is_none(journal: Journal) -> None:
     ],
 )
 def test_add_files_is_an_ordered_union(
-    journal: Journal, batches: list[list[str]], expected: list[str]
+    journal: SqliteTaskStore, batches: list[list[str]], expected: list[str]
 ) -> None:
     """Files accumulate in first-seen order without duplicates."""
     accepted(journal, "task_1")
@@ -313,7 +315,7 @@ def test_add_files_is_an_ordered_union(
 # -- idempotency -----------------------------------------------------------------------------------------
 
 
-def test_same_key_same_hash_returns_existing(journal: Journal) -> None:
+def test_same_key_same_hash_returns_existing(journal: SqliteTaskStore) -> None:
     """Repeating a submit with the same key and body gives back the first row, whatever its state."""
     first = submit(journal, key="k")
     again, created = journal.begin_submit(
@@ -328,7 +330,7 @@ def test_same_key_same_hash_returns_existing(journal: Journal) -> None:
     assert journal.count() == 1
 
 
-def test_same_key_other_hash_conflicts(journal: Journal) -> None:
+def test_same_key_other_hash_conflicts(journal: SqliteTaskStore) -> None:
     """Reusing a key for a different body raises, carrying the existing row."""
     first = submit(journal, key="k")
     with pytest.raises(IdempotencyConflict) as info:
@@ -338,7 +340,7 @@ def test_same_key_other_hash_conflicts(journal: Journal) -> None:
     assert journal.count() == 1
 
 
-def test_idempotency_keys_are_per_owner(journal: Journal) -> None:
+def test_idempotency_keys_are_per_owner(journal: SqliteTaskStore) -> None:
     """Two owners may use the same key for different requests."""
     a = submit(journal, owner="a", key="k", request_hash="h1")
     b = submit(journal, owner="b", key="k", request_hash="h2")
@@ -348,14 +350,14 @@ def test_idempotency_keys_are_per_owner(journal: Journal) -> None:
     assert journal.find_idempotent("c", "k") is None
 
 
-def test_no_key_means_no_deduplication(journal: Journal) -> None:
+def test_no_key_means_no_deduplication(journal: SqliteTaskStore) -> None:
     """Without a key every begin_submit writes a new intent."""
     submit(journal)
     submit(journal)
     assert journal.count() == 2
 
 
-def test_recent_same_request(journal: Journal, clock: FakeClock) -> None:
+def test_recent_same_request(journal: SqliteTaskStore, clock: FakeClock) -> None:
     """Only accepted/outcome_unknown rows with the hash, at or after `since`, newest first."""
     old = accepted(journal, "task_old")
     clock.advance(100)
@@ -376,7 +378,7 @@ def test_recent_same_request(journal: Journal, clock: FakeClock) -> None:
 # -- owners ----------------------------------------------------------------------------------------------
 
 
-def test_owner_isolation(journal: Journal) -> None:
+def test_owner_isolation(journal: SqliteTaskStore) -> None:
     """Owner A cannot read, list, update or attach files to owner B's task."""
     b = accepted(journal, "task_b", owner="B")
     submit(journal, owner="B", key="kb")
@@ -393,7 +395,7 @@ def test_owner_isolation(journal: Journal) -> None:
     assert [r.owner for r in journal.unfinished()] == ["B"]
 
 
-def test_foreign_cursor_reveals_nothing(journal: Journal) -> None:
+def test_foreign_cursor_reveals_nothing(journal: SqliteTaskStore) -> None:
     """A cursor naming another owner's row still lists only the caller's own tasks."""
     mine = [submit(journal, owner="A") for _ in range(3)]
     theirs = submit(journal, owner="B")
@@ -405,7 +407,9 @@ def test_foreign_cursor_reveals_nothing(journal: Journal) -> None:
 # -- listing ---------------------------------------------------------------------------------------------
 
 
-def test_list_is_newest_first_with_journal_id_breaking_ties(journal: Journal, clock: FakeClock) -> None:
+def test_list_is_newest_first_with_journal_id_breaking_ties(
+    journal: SqliteTaskStore, clock: FakeClock
+) -> None:
     """Order is submitted_at desc then journal_id desc, even when the clock goes backwards."""
     a = submit(journal)
     b = submit(journal)  # same instant as a
@@ -418,7 +422,7 @@ def test_list_is_newest_first_with_journal_id_breaking_ties(journal: Journal, cl
 
 
 @pytest.fixture
-def mixed(journal: Journal, clock: FakeClock) -> dict[str, list[int]]:
+def mixed(journal: SqliteTaskStore, clock: FakeClock) -> dict[str, list[int]]:
     """One task of each kind, one second apart; maps each filter value to the expected ids, newest first."""
     expect: dict[str, list[int]] = {}
 
@@ -443,17 +447,17 @@ def mixed(journal: Journal, clock: FakeClock) -> dict[str, list[int]]:
     "status",
     ["submitting", "outcome_unknown", "rejected", "accepted", "queued", "processing", "succeeded", "failed"],
 )
-def test_list_status_filter(journal: Journal, mixed: dict[str, list[int]], status: str) -> None:
+def test_list_status_filter(journal: SqliteTaskStore, mixed: dict[str, list[int]], status: str) -> None:
     """The filter matches imini statuses and journal state names."""
     assert [r.journal_id for r in journal.list_tasks("", status=status)] == mixed[status]
 
 
-def test_list_unknown_status_filter_is_empty(journal: Journal, mixed: dict[str, list[int]]) -> None:
+def test_list_unknown_status_filter_is_empty(journal: SqliteTaskStore, mixed: dict[str, list[int]]) -> None:
     """Filtering on a status nobody has gives an empty list, not an error."""
     assert journal.list_tasks("", status="cancelled") == []
 
 
-def test_list_since_and_limit(journal: Journal, clock: FakeClock) -> None:
+def test_list_since_and_limit(journal: SqliteTaskStore, clock: FakeClock) -> None:
     """`since` is inclusive; `limit` caps the page; a non-positive limit gives nothing."""
     records = []
     for _ in range(10):
@@ -467,7 +471,7 @@ def test_list_since_and_limit(journal: Journal, clock: FakeClock) -> None:
     assert len(journal.list_tasks("")) == 10  # default limit 20
 
 
-def test_paging_cursor_walks_every_row_once(journal: Journal, clock: FakeClock) -> None:
+def test_paging_cursor_walks_every_row_once(journal: SqliteTaskStore, clock: FakeClock) -> None:
     """Pages chained by before_journal_id cover all rows in order, across ties and clock steps back."""
     for i in range(23):
         submit(journal)
@@ -487,14 +491,14 @@ def test_paging_cursor_walks_every_row_once(journal: Journal, clock: FakeClock) 
     assert len(walked) == 23
 
 
-def test_paging_combines_with_filters(journal: Journal, mixed: dict[str, list[int]]) -> None:
+def test_paging_combines_with_filters(journal: SqliteTaskStore, mixed: dict[str, list[int]]) -> None:
     """The cursor works together with the status filter."""
     first = journal.list_tasks("", status="accepted", limit=2)
     rest = journal.list_tasks("", status="accepted", limit=10, before_journal_id=first[-1].journal_id)
     assert [r.journal_id for r in first + rest] == mixed["accepted"]
 
 
-def test_unfinished_and_stale_submitting(journal: Journal, clock: FakeClock) -> None:
+def test_unfinished_and_stale_submitting(journal: SqliteTaskStore, clock: FakeClock) -> None:
     """After a restart: accepted non-terminal tasks to follow, and intents left mid-submit."""
     stale = submit(journal, owner="a")
     clock.advance(60)
@@ -519,7 +523,7 @@ def test_unfinished_and_stale_submitting(journal: Journal, clock: FakeClock) -> 
 def test_reopen_keeps_everything(tmp_path: Path, clock: FakeClock) -> None:
     """A restart reads back exactly what was written."""
     path = tmp_path / "journal.db"
-    with Journal(path, clock=clock) as j:
+    with SqliteTaskStore(path, clock=clock) as j:
         a = submit(j, key="k")
         j.mark_accepted(a.journal_id, task_id="task_1", request_id="r", created_at="c")
         j.update_status("", "task_1", status="succeeded", videos=[VIDEO], completed_at="d")
@@ -527,7 +531,7 @@ def test_reopen_keeps_everything(tmp_path: Path, clock: FakeClock) -> None:
         j.mark_outcome_unknown(submit(j).journal_id, code="T", message="m")
         submit(j, owner="other")
         before = j.list_tasks("") + j.list_tasks("other")
-    with Journal(path, clock=clock) as j:
+    with SqliteTaskStore(path, clock=clock) as j:
         assert j.list_tasks("") + j.list_tasks("other") == before
         assert j.find_idempotent("", "k") == next(r for r in before if r.journal_id == a.journal_id)
         nxt = submit(j)
@@ -538,10 +542,10 @@ def test_migrates_empty_file_and_reopens_idempotently(tmp_path: Path) -> None:
     """An empty file gets the current schema in WAL mode; opening again changes nothing."""
     path = tmp_path / "journal.db"
     path.touch()
-    with Journal(path) as j:
+    with SqliteTaskStore(path) as j:
         submit(j)
     for _ in range(2):
-        with Journal(path) as j:
+        with SqliteTaskStore(path) as j:
             assert j.count() == 1
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
@@ -553,11 +557,11 @@ def test_migrates_empty_file_and_reopens_idempotently(tmp_path: Path) -> None:
 def test_new_migration_is_applied_on_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A later version appends a migration; existing rows survive and the version moves on."""
     path = tmp_path / "journal.db"
-    with Journal(path) as j:
+    with SqliteTaskStore(path) as j:
         first = submit(j)
     extra = ("ALTER TABLE tasks ADD COLUMN note TEXT",)
     monkeypatch.setattr(journal_module, "MIGRATIONS", (*MIGRATIONS, extra))
-    with Journal(path) as j:
+    with SqliteTaskStore(path) as j:
         assert j.get_by_journal_id(first.journal_id) == first
         submit(j)
     with sqlite3.connect(path) as raw:
@@ -569,12 +573,12 @@ def test_new_migration_is_applied_on_open(tmp_path: Path, monkeypatch: pytest.Mo
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     """A file written by a newer version is not touched."""
     path = tmp_path / "journal.db"
-    Journal(path).close()
+    SqliteTaskStore(path).close()
     with sqlite3.connect(path) as raw:
         raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     raw.close()
     with pytest.raises(RuntimeError, match="newer than this imini-mcp"):
-        Journal(path)
+        SqliteTaskStore(path)
 
 
 def test_not_a_database_is_an_error(tmp_path: Path) -> None:
@@ -582,20 +586,20 @@ def test_not_a_database_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     path.write_bytes(b"definitely not sqlite" * 100)
     with pytest.raises(sqlite3.DatabaseError):
-        Journal(path)
+        SqliteTaskStore(path)
 
 
 def test_parent_directory_is_created(tmp_path: Path) -> None:
     """A missing directory chain is created."""
     path = tmp_path / "a" / "b" / "journal.db"
-    with Journal(str(path)) as j:
+    with SqliteTaskStore(str(path)) as j:
         assert j.path == path
     assert path.is_file()
 
 
 def test_close_is_idempotent(tmp_path: Path) -> None:
     """close() twice is fine; use after close raises."""
-    j = Journal(tmp_path / "journal.db")
+    j = SqliteTaskStore(tmp_path / "journal.db")
     j.close()
     j.close()
     with pytest.raises(sqlite3.ProgrammingError):
@@ -609,10 +613,10 @@ def test_close_is_idempotent(tmp_path: Path) -> None:
 def test_threads_racing_one_key_create_one_row(tmp_path: Path, shared: bool) -> None:
     """Of 8 concurrent begin_submit calls with one key, exactly one creates the row."""
     path = tmp_path / "journal.db"
-    journals = [Journal(path)] * 8 if shared else [Journal(path) for _ in range(8)]
+    journals = [SqliteTaskStore(path)] * 8 if shared else [SqliteTaskStore(path) for _ in range(8)]
     barrier = threading.Barrier(8)
 
-    def race(j: Journal) -> tuple[TaskRecord, bool]:
+    def race(j: SqliteTaskStore) -> tuple[TaskRecord, bool]:
         barrier.wait()
         return j.begin_submit(owner="", model=MODEL, body=BODY, request_hash="h1", idempotency_key="k")
 
@@ -626,7 +630,7 @@ def test_threads_racing_one_key_create_one_row(tmp_path: Path, shared: bool) -> 
     assert len({record.journal_id for record, _ in results}) == 1
 
 
-def test_threads_writing_concurrently(journal: Journal) -> None:
+def test_threads_writing_concurrently(journal: SqliteTaskStore) -> None:
     """Many threads submitting, accepting and polling through one journal lose nothing."""
 
     def work(n: int) -> None:
@@ -645,13 +649,13 @@ def test_threads_writing_concurrently(journal: Journal) -> None:
 WRITER = """
 import json, sys, time
 from pathlib import Path
-from imini_mcp.journal import Journal
+from imini_mcp.store.sqlite import SqliteTaskStore
 
 path, name, go = sys.argv[1:]
 print("ready", flush=True)
 while not Path(go).exists():
     time.sleep(0.001)
-j = Journal(path)  # opened after "go": both processes create and migrate the new file at once
+j = SqliteTaskStore(path)  # opened after "go": both processes create and migrate the new file at once
 try:
     _, created = j.begin_submit(owner="", model="m", body={}, request_hash="shared", idempotency_key="shared")
     for i in range(200):
@@ -702,7 +706,7 @@ def test_two_processes_share_one_file(tmp_path: Path) -> None:
         assert proc.returncode == 0, err
     created = [json.loads(out)["created"] for out, _ in outputs]
     assert sorted(created) == [False, True]
-    with Journal(path) as j:
+    with SqliteTaskStore(path) as j:
         assert j.count() == 401
         assert j.count("p1") == j.count("p2") == 200
         assert len(j.unfinished("p1")) == len(j.unfinished("p2")) == 100
@@ -719,10 +723,12 @@ STATUSES = ("queued", "processing", "succeeded", "failed")
 
 
 @pytest.fixture(scope="module")
-def big_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Journal, list[tuple[Any, ...]]]]:
+def big_journal(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[SqliteTaskStore, list[tuple[Any, ...]]]]:
     """100,000 rows inserted in one executemany, with ties in submitted_at; returns (journal, raw rows)."""
     path = tmp_path_factory.mktemp("big") / "journal.db"
-    Journal(path).close()  # create the schema through the real migration
+    SqliteTaskStore(path).close()  # create the schema through the real migration
     rows = []
     for i in range(1, BULK + 1):
         owner = OWNERS[i % 3]
@@ -739,7 +745,7 @@ def big_journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Jour
             rows,
         )
     raw.close()
-    j = Journal(path)
+    j = SqliteTaskStore(path)
     yield j, rows
     j.close()
 
@@ -760,7 +766,7 @@ def expected_ids(
 @pytest.mark.parametrize("owner", OWNERS)
 @pytest.mark.parametrize("status", [None, "succeeded", "processing", "rejected", "outcome_unknown"])
 def test_large_journal_lists_correctly(
-    big_journal: tuple[Journal, list[tuple[Any, ...]]], owner: str, status: str | None
+    big_journal: tuple[SqliteTaskStore, list[tuple[Any, ...]]], owner: str, status: str | None
 ) -> None:
     """On 100,000 rows, pages, filters and `since` give exactly the rows a full sort would."""
     j, rows = big_journal
@@ -774,7 +780,7 @@ def test_large_journal_lists_correctly(
     assert [r.journal_id for r in recent] == expected_ids(rows, owner, status=status, since=since)
 
 
-def test_large_journal_other_queries(big_journal: tuple[Journal, list[tuple[Any, ...]]]) -> None:
+def test_large_journal_other_queries(big_journal: tuple[SqliteTaskStore, list[tuple[Any, ...]]]) -> None:
     """count, get, unfinished and recent_same_request stay correct at 100,000 rows."""
     j, rows = big_journal
     assert j.count() == BULK
@@ -805,7 +811,7 @@ def test_large_journal_other_queries(big_journal: tuple[Journal, list[tuple[Any,
     ],
 )
 def test_list_queries_use_an_index(
-    big_journal: tuple[Journal, list[tuple[Any, ...]]], call: dict[str, Any], expected_plan: list[str]
+    big_journal: tuple[SqliteTaskStore, list[tuple[Any, ...]]], call: dict[str, Any], expected_plan: list[str]
 ) -> None:
     """Every list_tasks shape seeks the index made for it, already in output order: no scan, no sort."""
     j, _ = big_journal

@@ -14,9 +14,9 @@ from mcp.server.extension import MethodBinding
 from mcp_types.methods import SPEC_CLIENT_METHODS
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
-from imini_mcp.journal import Journal
-from imini_mcp.mcp_tasks import EXTENSION_ID, OPTION
+from imini_mcp.mcp.tasks import EXTENSION_ID, OPTION
 from imini_mcp.simulator import Fault
+from imini_mcp.store import SqliteTaskStore
 from tests.conftest import Backend
 from tests.tasks_client import TasksClientExtension, cancel_task, get_task, raw
 
@@ -145,7 +145,7 @@ async def test_an_expired_task_handle_is_gone_but_the_video_task_is_not(
 ) -> None:
     async with Client(make_server(), extensions=[TasksClientExtension()]) as client:
         handle = await client.session.call_tool("generate_video", PROMPT, allow_claimed=True)
-        with Journal(journal_path) as journal:  # age the task past its TTL
+        with SqliteTaskStore(journal_path) as journal:  # age the task past its TTL
             journal.merge_options("", handle.task_id, OPTION, {"created_ts": 0})
         with pytest.raises(MCPError) as caught:
             await get_task(client, handle.task_id)
@@ -279,9 +279,9 @@ def test_sdk_internals_the_tasks_support_relies_on() -> None:
 async def test_legacy_tasks_list_pages_newest_first(
     make_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import imini_mcp.mcp_tasks
+    import imini_mcp.mcp.tasks
 
-    monkeypatch.setattr(imini_mcp.mcp_tasks, "LIST_PAGE", 2)
+    monkeypatch.setattr(imini_mcp.mcp.tasks, "LIST_PAGE", 2)
     async with Client(make_server(), mode="legacy") as client:
         ids = [
             (

@@ -18,7 +18,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imini_mcp.catalog import (
+from imini_mcp.request import (
+    GenerateVideoArguments,
+    InvalidArguments,
+    arguments_schema,
+    check_generate_arguments,
+    estimate_cost,
+    request_notes,
+)
+from imini_mcp.request.catalog import (
     ALL_ASPECT_RATIOS,
     BODY_FIELDS,
     CATALOG,
@@ -26,11 +34,8 @@ from imini_mcp.catalog import (
     EXTRA_PARAMS,
     MODEL_IDS,
 )
-from imini_mcp.models import GenerateVideoArguments, check_generate_arguments, request_notes
-from imini_mcp.pricing import estimate_cost
 from imini_mcp.simulator import MODELS as SIMULATED_MODELS
 from imini_mcp.simulator import validate_generate_request
-from imini_mcp.validation import InvalidArguments, arguments_schema
 from tests.test_models import PROPERTY_SETTINGS, junk, outcome
 
 V3 = "kling/kling-v3"

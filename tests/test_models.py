@@ -21,9 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imini_mcp.models import GenerateVideoArguments, check_generate_arguments
-from imini_mcp.pricing import estimate_cost
-from imini_mcp.validation import InvalidArguments
+from imini_mcp.request import (
+    GenerateVideoArguments,
+    InvalidArguments,
+    check_generate_arguments,
+    estimate_cost,
+)
 from tests.conftest import DOC_EXAMPLE as DOCUMENTED_EXAMPLE  # imini-api.md §2.3, verbatim
 
 MODEL = "kling/kling-v3"

@@ -13,7 +13,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 
 import imini_mcp
-from imini_mcp.errors import (
+from imini_mcp.imini.errors import (
     AuthenticationFailed,
     InsufficientCredits,
     PermissionDenied,
@@ -23,10 +23,10 @@ from imini_mcp.errors import (
     UpstreamError,
     error_for_status,
 )
-from imini_mcp.server import SimulatedImini
+from imini_mcp.mcp.server import SimulatedImini
+from imini_mcp.mcp.tooling import RawArguments
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import API_PREFIX
-from imini_mcp.tooling import RawArguments
 
 
 def test_public_surface_is_small() -> None:
@@ -147,7 +147,7 @@ def test_a_filesystem_root_is_never_a_default_allowed_folder(tmp_path: Path) -> 
 LAZY_SIMULATOR_PROBE = """
 import sys, anyio
 from mcp import Client
-from imini_mcp.server import build_server
+from imini_mcp.mcp.server import build_server
 from imini_mcp.settings import Settings
 
 async def main() -> None:

@@ -28,8 +28,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from imini_mcp import model_rules
-from imini_mcp.catalog import (
+from imini_mcp.request import model_rules
+from imini_mcp.request.catalog import (
     ALL_ASPECT_RATIOS,
     ALL_RESOLUTIONS,
     BODY_FIELDS,
@@ -44,7 +44,7 @@ from imini_mcp.catalog import (
     ModelSpec,
     used_by,
 )
-from imini_mcp.validation import InvalidArguments, Parsed, Problem, format_path, parse_partially
+from imini_mcp.request.validation import InvalidArguments, Parsed, Problem, format_path, parse_partially
 
 MODEL_ID = DEFAULT_MODEL  # kling/kling-v3, the model used when `model` is left out
 NOT_SUBMITTED = "Not submitted — nothing was sent to imini and no credits were used."
@@ -104,7 +104,7 @@ ImageResolver = Callable[[str], str]
 
 
 def _usable_file_name(value: str) -> str:
-    from imini_mcp.downloads import (
+    from imini_mcp.files.downloads import (
         safe_name,
     )  # checked before submit: a bad name found after paying is too late
 

@@ -10,33 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
-DOCUMENTED_STATUSES = ("queued", "processing", "succeeded", "failed")
-TERMINAL_STATUSES = frozenset({"succeeded", "failed"})
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Video(_Lenient):
-    """One generated video (imini returns a list; usually one)."""
-
-    url: str = Field(
-        description="Where to download the MP4 (imini's CDN; how long it stays is not documented)."
-    )
-    width: int | None = Field(None, description="Width in pixels (roughly, e.g. 1284 for 720P 16:9).")
-    height: int | None = Field(None, description="Height in pixels.")
-    duration: float | None = Field(None, description="Length in seconds.")
-    cover_url: str | None = Field(None, description="A cover image (JPEG) for the video.")
-
-
-class TaskFailure(_Lenient):
-    """Why imini failed a task."""
-
-    code: str | None = None
-    message: str | None = None
+from imini_mcp.imini.wire import TaskFailure, TaskSnapshot, Video
+from imini_mcp.request import CostEstimate
 
 
 class LocalFile(BaseModel):
@@ -46,48 +23,6 @@ class LocalFile(BaseModel):
     kind: str = Field(description="video | cover")
     size: int = Field(description="Bytes.")
     source_url: str = Field(description="Where it was downloaded from.")
-
-
-class TaskSnapshot(_Lenient):
-    """One answer of `GET /v1/videos/tasks/{task_id}` (imini-api.md §5.1)."""
-
-    task_id: str
-    status: str
-    model: str | None = None
-    created_at: str | None = None
-    completed_at: str | None = None
-    videos: list[Video] = Field(default_factory=list)
-    error: TaskFailure | None = None
-    request_id: str | None = None
-
-    @field_validator("videos", mode="before")
-    @classmethod
-    def _null_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
-
-    @property
-    def is_terminal(self) -> bool:
-        # Anything imini adds beyond the four documented values is treated as still running.
-        return self.status in TERMINAL_STATUSES
-
-
-class SubmitReceipt(_Lenient):
-    """The answer of `POST /v1/videos/generate` (imini-api.md §2.4)."""
-
-    task_id: str
-    model: str | None = None
-    created_at: str | None = None
-    request_id: str | None = None
-
-
-class CostEstimate(BaseModel):
-    """Indicative credits for a request, from imini's published per-second rates."""
-
-    credits: int = Field(description="Estimated credits: rate × seconds.")
-    credits_per_second: int
-    seconds: int
-    basis: str = Field(description="How the estimate was computed.")
-    disclaimer: str = "Estimate from imini's published per-second rates (may be out of date); imini decides the actual charge."
 
 
 class TaskView(BaseModel):

@@ -38,15 +38,14 @@ from mcp_types.jsonrpc import HEADER_MISMATCH, INTERNAL_ERROR, INVALID_PARAMS, M
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import ConfigDict, Field
 
-from imini_mcp.errors import IminiError
-from imini_mcp.journal import TaskRecord
-from imini_mcp.models import check_generate_arguments
-from imini_mcp.results import GenerateVideoResult, render_generate
-from imini_mcp.validation import InvalidArguments
+from imini_mcp.app.results import GenerateVideoResult, render_generate
+from imini_mcp.imini.errors import IminiError
+from imini_mcp.request import InvalidArguments, check_generate_arguments
+from imini_mcp.store import TaskRecord
 
 if TYPE_CHECKING:
-    from imini_mcp.server import AppState
-    from imini_mcp.service import Account
+    from imini_mcp.app.service import Account
+    from imini_mcp.mcp.server import AppState
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +239,7 @@ def _state(ctx: ServerRequestContext[Any, Any]) -> AppState:
 
 
 def _account(ctx: ServerRequestContext[Any, Any]) -> Account:
-    from imini_mcp.server import account_for_headers
+    from imini_mcp.mcp.server import account_for_headers
 
     try:
         return account_for_headers(_state(ctx), _headers(ctx))
@@ -282,7 +281,7 @@ async def _final_result(
             "next_step": task.next_step,
         }
     )
-    from imini_mcp.server import tool_result
+    from imini_mcp.mcp.server import tool_result
 
     wire = tool_result(result, render_generate(result), task).model_dump(
         mode="json", by_alias=True, exclude_none=True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mcp.server.mcpserver import MCPServer
 
-from imini_mcp.models import MAX_DURATION, MAX_SHOT_PROMPT, MAX_SHOTS, MIN_DURATION
+from imini_mcp.request import MAX_DURATION, MAX_SHOT_PROMPT, MAX_SHOTS, MIN_DURATION
 
 
 def _seconds(value: str, default: int) -> int:

@@ -12,16 +12,18 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from imini_mcp.catalog import (
+from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.request import (
     ASSUMED_VIDEO_SECONDS,
     BODY_FIELDS,
     CATALOG,
     DEFAULT_MODEL,
     MODEL_IDS,
+    InvalidArguments,
     ModelSpec,
+    Problem,
+    check_arguments,
 )
-from imini_mcp.tooling import self_validating_tool
-from imini_mcp.validation import InvalidArguments, Problem, check_arguments
 
 
 class ListModelsArguments(BaseModel):

@@ -8,9 +8,10 @@ sound, happyhorse's 1080P) are priced as imini will apply them.
 
 from __future__ import annotations
 
-from imini_mcp.catalog import ASSUMED_VIDEO_SECONDS, KLING_V3
-from imini_mcp.models import VideoRequest
-from imini_mcp.results import CostEstimate
+from pydantic import BaseModel, Field
+
+from imini_mcp.request.catalog import ASSUMED_VIDEO_SECONDS, KLING_V3
+from imini_mcp.request.schema import VideoRequest
 
 # credits per second of output, by (resolution, generate_audio); [INFER] multi-shot is priced on its total length
 KLING_V3_RATES: dict[tuple[str, bool], int] = {
@@ -22,6 +23,16 @@ ROUGH_DISCLAIMER = (
     "Rough figure: imini publishes no per-second price for this case, so this uses its rule of thumb or the "
     "nearest published rate. imini decides the actual charge."
 )
+
+
+class CostEstimate(BaseModel):
+    """Indicative credits for a request, from imini's published per-second rates."""
+
+    credits: int = Field(description="Estimated credits: rate × seconds.")
+    credits_per_second: int
+    seconds: int
+    basis: str = Field(description="How the estimate was computed.")
+    disclaimer: str = "Estimate from imini's published per-second rates (may be out of date); imini decides the actual charge."
 
 
 def estimate_cost(request: VideoRequest) -> CostEstimate:

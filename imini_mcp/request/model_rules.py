@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from imini_mcp.catalog import (
+from imini_mcp.request.catalog import (
     ASSUMED_VIDEO_SECONDS,
     BODY_FIELDS,
     CATALOG,
@@ -25,10 +25,10 @@ from imini_mcp.catalog import (
     models_taking,
     models_with,
 )
-from imini_mcp.validation import Parsed, Problem
+from imini_mcp.request.validation import Parsed, Problem
 
 if TYPE_CHECKING:
-    from imini_mcp.models import GenerateVideoArguments, VideoRequest
+    from imini_mcp.request.schema import GenerateVideoArguments, VideoRequest
 
 Args = Parsed["GenerateVideoArguments"]
 

@@ -16,9 +16,9 @@ from typing import Literal
 import anyio
 import httpx2
 
-from imini_mcp.downloads import DownloadFailed, DownloadPolicy, confined_path, download_file, safe_name
-from imini_mcp.journal import Journal
-from imini_mcp.results import LocalFile, TaskView
+from imini_mcp.app.results import LocalFile, TaskView
+from imini_mcp.files.downloads import DownloadFailed, DownloadPolicy, confined_path, download_file, safe_name
+from imini_mcp.store import SqliteTaskStore
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ OutputMode = Literal["url", "file", "both"]
 
 @dataclass
 class FileDelivery:
-    journal: Journal
+    journal: SqliteTaskStore
     output_dir: Path
     default_mode: OutputMode = "url"
     policy: DownloadPolicy = field(default_factory=DownloadPolicy)

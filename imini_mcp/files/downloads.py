@@ -6,7 +6,7 @@ temporary file in the same folder, checked, fsynced, then atomically renamed) or
 constant whatever the file size; only transient failures are retried.
 
 Two ways to fetch, with the same checks: by default a blocking read in a worker thread
-(:mod:`imini_mcp.direct_get`, as fast as curl); through httpx for proxies and compressed bodies, or when
+(:mod:`imini_mcp.files.direct_get`, as fast as curl); through httpx for proxies and compressed bodies, or when
 the caller passes a client (whose ``Authorization`` header is never sent to the file host).
 """
 
@@ -31,9 +31,9 @@ import anyio.to_thread
 import httpx2
 from anyio.lowlevel import RunVar
 
-from . import USER_AGENT
-from .direct_get import DirectGet, GetFailed, NeedsHttpx, Timeouts
-from .errors import IminiError
+from imini_mcp.files.direct_get import DirectGet, GetFailed, NeedsHttpx, Timeouts
+from imini_mcp.imini.errors import IminiError
+from imini_mcp.imini.version import USER_AGENT
 
 __all__ = [
     "DownloadFailed",
@@ -161,7 +161,7 @@ async def download_file(
 ) -> SavedFile:
     """Download ``url`` to ``dest`` (see the module docstring); reuse a verified file already there.
 
-    ``http=None`` takes the fast path: a blocking read in a worker thread (:mod:`imini_mcp.direct_get`),
+    ``http=None`` takes the fast path: a blocking read in a worker thread (:mod:`imini_mcp.files.direct_get`),
     or an own httpx client for what only httpx does (proxies, compressed bodies). A given client is used
     as it is, transport and all.
     """

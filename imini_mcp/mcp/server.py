@@ -29,19 +29,8 @@ from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from imini_mcp import USER_AGENT, __version__
-from imini_mcp.catalog_tool import LIST_MODELS_TOOL
-from imini_mcp.client import IminiClient, RetryPolicy
-from imini_mcp.delivery import FileDelivery
-from imini_mcp.downloads import DownloadPolicy, sweep_partial_downloads
-from imini_mcp.errors import ConfigurationError, IminiError
-from imini_mcp.images import make_resolver
-from imini_mcp.journal import Journal
-from imini_mcp.mcp_tasks import OPTION, TaskRunner, TasksExtension, legacy_tasks_middleware
-from imini_mcp.models import GenerateVideoArguments, ImageResolver, check_generate_arguments
-from imini_mcp.polling import Clock, PollSchedule, TaskFollower
-from imini_mcp.prompts import register_prompts
-from imini_mcp.results import (
+from imini_mcp.app.delivery import FileDelivery
+from imini_mcp.app.results import (
     GenerateVideoResult,
     TaskList,
     TaskView,
@@ -49,11 +38,28 @@ from imini_mcp.results import (
     render_task,
     render_task_list,
 )
-from imini_mcp.service import Account, VideoService, WaitLimits, summarize
+from imini_mcp.app.service import Account, VideoService, WaitLimits, summarize
+from imini_mcp.files.downloads import DownloadPolicy, sweep_partial_downloads
+from imini_mcp.files.images import make_resolver
+from imini_mcp.imini.client import IminiClient, RetryPolicy
+from imini_mcp.imini.errors import ConfigurationError, IminiError
+from imini_mcp.imini.polling import Clock, PollSchedule, TaskFollower
+from imini_mcp.imini.version import USER_AGENT, __version__
+from imini_mcp.mcp.list_models import LIST_MODELS_TOOL
+from imini_mcp.mcp.prompts import register_prompts
+from imini_mcp.mcp.tasks import OPTION, TaskRunner, TasksExtension, legacy_tasks_middleware
+from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.request import (
+    GenerateVideoArguments,
+    GetTaskArguments,
+    ImageResolver,
+    InvalidArguments,
+    ListTasksArguments,
+    check_arguments,
+    check_generate_arguments,
+)
 from imini_mcp.settings import Settings
-from imini_mcp.task_arguments import GetTaskArguments, ListTasksArguments
-from imini_mcp.tooling import self_validating_tool
-from imini_mcp.validation import InvalidArguments, check_arguments
+from imini_mcp.store import SqliteTaskStore
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +331,7 @@ def build_server(
                     headers={"User-Agent": USER_AGENT},
                 )
             )
-            journal = Journal(settings.journal_path)
+            journal = SqliteTaskStore(settings.journal_path)
             stack.callback(journal.close)
             _recover_interrupted_submits(journal, settings)
             policy = downloads or DownloadPolicy()
@@ -476,7 +482,7 @@ def _resume_mcp_tasks(state: AppState) -> None:
             state.tasks.ensure(state, state.account, record.task_id)
 
 
-def _recover_interrupted_submits(journal: Journal, settings: Settings) -> None:
+def _recover_interrupted_submits(journal: SqliteTaskStore, settings: Settings) -> None:
     """A 'submitting' row left by a crash may have created a task: say so instead of leaving it in limbo.
 
     Settled at once when its submitter was a process on this host that no longer runs; otherwise (another

@@ -21,25 +21,15 @@ from typing import Any, TypeVar
 
 import anyio
 
-from imini_mcp.catalog import CATALOG, DEFAULT_MODEL
-from imini_mcp.client import IminiClient
-from imini_mcp.delivery import FileDelivery
-from imini_mcp.errors import IminiError, RequestRejected, SubmitOutcomeUnknown, TaskNotFound
-from imini_mcp.images import shorten_data_uris
-from imini_mcp.journal import IdempotencyConflict, Journal, TaskRecord
-from imini_mcp.models import GenerateVideoArguments, request_notes
-from imini_mcp.polling import TaskFollower, WaitState
-from imini_mcp.pricing import estimate_cost
-from imini_mcp.results import (
-    GenerateVideoResult,
-    TaskFailure,
-    TaskList,
-    TaskSnapshot,
-    TaskSummary,
-    TaskView,
-    Video,
-    next_step_for,
-)
+from imini_mcp.app.delivery import FileDelivery
+from imini_mcp.app.results import GenerateVideoResult, TaskList, TaskSummary, TaskView, next_step_for
+from imini_mcp.files.images import shorten_data_uris
+from imini_mcp.imini.client import IminiClient
+from imini_mcp.imini.errors import IminiError, RequestRejected, SubmitOutcomeUnknown, TaskNotFound
+from imini_mcp.imini.polling import TaskFollower, WaitState
+from imini_mcp.imini.wire import TaskFailure, TaskSnapshot, Video
+from imini_mcp.request import CATALOG, DEFAULT_MODEL, GenerateVideoArguments, estimate_cost, request_notes
+from imini_mcp.store import IdempotencyConflict, SqliteTaskStore, TaskRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,7 +63,7 @@ class VideoService:
     def __init__(
         self,
         *,
-        journal: Journal,
+        journal: SqliteTaskStore,
         follower: TaskFollower,
         limits: WaitLimits | None = None,
         delivery: FileDelivery | None = None,

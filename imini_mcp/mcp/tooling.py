@@ -18,7 +18,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 
-from imini_mcp.validation import arguments_schema
+from imini_mcp.request import arguments_schema
 
 
 class RawArguments(ArgModelBase):

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.abc import TaskGroup
 
-from imini_mcp.errors import IminiError, RateLimited
-from imini_mcp.results import TaskSnapshot
+from imini_mcp.imini.errors import IminiError, RateLimited
+from imini_mcp.imini.wire import TaskSnapshot
 
 log = logging.getLogger(__name__)
 

@@ -907,7 +907,7 @@ def _parse_json(raw: bytes) -> Any:
 @cache
 def _sample(name: str) -> bytes:
     # One joinpath() step at a time: namespace-package paths (MultiplexedPath) accept only one.
-    return (resources.files(__package__ or "imini_mcp") / "simdata" / name).read_bytes()
+    return (resources.files(__package__ or "imini_mcp.simulator") / "simdata" / name).read_bytes()
 
 
 def _chunks_of(data: bytes) -> Callable[[], Iterator[bytes]]:

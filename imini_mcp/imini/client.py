@@ -18,7 +18,7 @@ import anyio
 import httpx2
 from pydantic import ValidationError
 
-from imini_mcp.errors import (
+from imini_mcp.imini.errors import (
     ConfigurationError,
     IminiError,
     InvalidResponse,
@@ -27,7 +27,7 @@ from imini_mcp.errors import (
     SubmitOutcomeUnknown,
     error_for_status,
 )
-from imini_mcp.results import SubmitReceipt, TaskSnapshot
+from imini_mcp.imini.wire import SubmitReceipt, TaskSnapshot
 
 log = logging.getLogger(__name__)
 

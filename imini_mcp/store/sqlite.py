@@ -18,18 +18,18 @@ from typing import Any, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
+from imini_mcp.imini.wire import TERMINAL_STATUSES
+
 __all__ = [
     "MIGRATIONS",
-    "TERMINAL_STATUSES",
     "IdempotencyConflict",
-    "Journal",
+    "SqliteTaskStore",
     "TaskRecord",
     "TaskState",
 ]
 
 TaskState = Literal["submitting", "accepted", "outcome_unknown", "rejected"]
 TASK_STATES: Final[frozenset[str]] = frozenset(get_args(TaskState))
-TERMINAL_STATUSES: Final[frozenset[str]] = frozenset({"succeeded", "failed"})
 
 DEFAULT_BUSY_TIMEOUT: Final = 30.0  # seconds a write waits for another process before "database is locked"
 
@@ -157,7 +157,7 @@ def _record(row: sqlite3.Row) -> TaskRecord:
     )
 
 
-class Journal:
+class SqliteTaskStore:
     """The task journal stored in one SQLite file.
 
     Args:
@@ -201,7 +201,7 @@ class Journal:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> Journal:
+    def __enter__(self) -> SqliteTaskStore:
         return self
 
     def __exit__(

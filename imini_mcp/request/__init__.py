@@ -1,0 +1,55 @@
+"""The request layer: pure, no I/O. What imini accepts for each model, checked before anything is sent.
+
+The model catalogue, the `generate_video` request schema and the task tools' arguments, every per-model
+rule (one module per model family under `rules/`), validation that reports every problem at once in plain
+words, and the indicative price. Other layers import from here, never from the modules inside.
+"""
+
+from imini_mcp.request.catalog import (
+    ASSUMED_VIDEO_SECONDS,
+    BODY_FIELDS,
+    CATALOG,
+    DEFAULT_MODEL,
+    MODEL_IDS,
+    ModelSpec,
+)
+from imini_mcp.request.pricing import CostEstimate, estimate_cost
+from imini_mcp.request.schema import (
+    MAX_DURATION,
+    MAX_SHOT_PROMPT,
+    MAX_SHOTS,
+    MIN_DURATION,
+    GenerateVideoArguments,
+    ImageResolver,
+    VideoRequest,
+    check_generate_arguments,
+    request_notes,
+)
+from imini_mcp.request.task_arguments import GetTaskArguments, ListTasksArguments
+from imini_mcp.request.validation import InvalidArguments, Problem, arguments_schema, check_arguments
+
+__all__ = [
+    "ASSUMED_VIDEO_SECONDS",
+    "BODY_FIELDS",
+    "CATALOG",
+    "DEFAULT_MODEL",
+    "MAX_DURATION",
+    "MAX_SHOTS",
+    "MAX_SHOT_PROMPT",
+    "MIN_DURATION",
+    "MODEL_IDS",
+    "CostEstimate",
+    "GenerateVideoArguments",
+    "GetTaskArguments",
+    "ImageResolver",
+    "InvalidArguments",
+    "ListTasksArguments",
+    "ModelSpec",
+    "Problem",
+    "VideoRequest",
+    "arguments_schema",
+    "check_arguments",
+    "check_generate_arguments",
+    "estimate_cost",
+    "request_notes",
+]

@@ -1,0 +1,3 @@
+from imini_mcp.simulator import main
+
+raise SystemExit(main())
