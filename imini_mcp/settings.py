@@ -9,6 +9,8 @@ from platformdirs import user_data_path, user_videos_path
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from imini_mcp.request import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS
+
 DEFAULT_BASE_URL = "https://openapi.imini.ai/imini/router"
 
 
@@ -65,14 +67,14 @@ class Settings(BaseSettings):
         20.0, gt=0, le=3600, description="How long a simulated task takes from submit to succeeded."
     )
     default_wait_seconds: float = Field(
-        45.0,
+        DEFAULT_WAIT_SECONDS,
         ge=0,
         le=3600,
         description="How long generate_video/get_task wait for a result when the call does not say (progress is "
-        "sent meanwhile). 45 s fits clients that cut tool calls off at 60 s.",
+        f"sent meanwhile). {DEFAULT_WAIT_SECONDS:g} s fits clients that cut tool calls off at 60 s.",
     )
     max_wait_seconds: float = Field(
-        240.0,
+        MAX_WAIT_SECONDS,
         ge=0,
         le=3600,
         description="The longest wait a call may ask for (Claude Desktop stops tool calls at about 4 minutes).",

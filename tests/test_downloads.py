@@ -24,10 +24,10 @@ from imini_mcp.files.downloads import (
     DownloadPolicy,
     confined_path,
     download_file,
-    safe_name,
     sweep_partial_downloads,
 )
 from imini_mcp.imini.errors import IminiError
+from imini_mcp.request import safe_name
 from imini_mcp.simulator import Fault, ManualClock, Simulator, SimulatorConfig, serve_simulator
 from tests.conftest import DOC_EXAMPLE, FAKE_KEY
 

@@ -17,7 +17,8 @@ import anyio
 import httpx2
 
 from imini_mcp.app.results import LocalFile, TaskView
-from imini_mcp.files.downloads import DownloadFailed, DownloadPolicy, confined_path, download_file, safe_name
+from imini_mcp.files.downloads import DownloadFailed, DownloadPolicy, confined_path, download_file
+from imini_mcp.request import safe_name
 from imini_mcp.store import SqliteTaskStore
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,15 @@ from imini_mcp.imini.client import IminiClient
 from imini_mcp.imini.errors import IminiError, RequestRejected, SubmitOutcomeUnknown, TaskNotFound
 from imini_mcp.imini.polling import TaskFollower, WaitState
 from imini_mcp.imini.wire import TaskFailure, TaskSnapshot, Video
-from imini_mcp.request import CATALOG, DEFAULT_MODEL, GenerateVideoArguments, estimate_cost, request_notes
+from imini_mcp.request import (
+    CATALOG,
+    DEFAULT_MODEL,
+    MAX_WAIT_SECONDS,
+    GenerateVideoArguments,
+    WaitLimits,
+    estimate_cost,
+    request_notes,
+)
 from imini_mcp.store import IdempotencyConflict, SqliteTaskStore, TaskRecord
 
 log = logging.getLogger(__name__)
@@ -44,15 +52,6 @@ class Account:
 
     owner: str
     client: IminiClient
-
-
-@dataclass(frozen=True)
-class WaitLimits:
-    default_seconds: float = 45.0
-    max_seconds: float = 240.0
-
-    def clamp(self, wanted: float | None) -> float:
-        return max(0.0, min(self.default_seconds if wanted is None else wanted, self.max_seconds))
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -260,7 +259,7 @@ class VideoService:
                 raise TaskNotFound(f"Task {task_id} is not in the journal")
             if record.status in ("succeeded", "failed"):
                 return await self._finish(self._view(record), account.owner, None)
-            await self._wait(record, account, self.limits.max_seconds or 240.0, None)
+            await self._wait(record, account, self.limits.max_seconds or MAX_WAIT_SECONDS, None)
             if self.follower.closing:
                 return self._view(record)
 

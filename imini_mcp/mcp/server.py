@@ -38,7 +38,7 @@ from imini_mcp.app.results import (
     render_task,
     render_task_list,
 )
-from imini_mcp.app.service import Account, VideoService, WaitLimits, summarize
+from imini_mcp.app.service import Account, VideoService, summarize
 from imini_mcp.files.downloads import DownloadPolicy, sweep_partial_downloads
 from imini_mcp.files.images import make_resolver
 from imini_mcp.imini.client import IminiClient, RetryPolicy
@@ -55,6 +55,7 @@ from imini_mcp.request import (
     ImageResolver,
     InvalidArguments,
     ListTasksArguments,
+    WaitLimits,
     check_arguments,
     check_generate_arguments,
 )

@@ -13,6 +13,7 @@ from imini_mcp.request.catalog import (
     MODEL_IDS,
     ModelSpec,
 )
+from imini_mcp.request.file_names import FileKind, safe_name
 from imini_mcp.request.pricing import CostEstimate, estimate_cost
 from imini_mcp.request.schema import (
     MAX_DURATION,
@@ -27,18 +28,22 @@ from imini_mcp.request.schema import (
 )
 from imini_mcp.request.task_arguments import GetTaskArguments, ListTasksArguments
 from imini_mcp.request.validation import InvalidArguments, Problem, arguments_schema, check_arguments
+from imini_mcp.request.waits import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, WaitLimits
 
 __all__ = [
     "ASSUMED_VIDEO_SECONDS",
     "BODY_FIELDS",
     "CATALOG",
     "DEFAULT_MODEL",
+    "DEFAULT_WAIT_SECONDS",
     "MAX_DURATION",
     "MAX_SHOTS",
     "MAX_SHOT_PROMPT",
+    "MAX_WAIT_SECONDS",
     "MIN_DURATION",
     "MODEL_IDS",
     "CostEstimate",
+    "FileKind",
     "GenerateVideoArguments",
     "GetTaskArguments",
     "ImageResolver",
@@ -47,9 +52,11 @@ __all__ = [
     "ModelSpec",
     "Problem",
     "VideoRequest",
+    "WaitLimits",
     "arguments_schema",
     "check_arguments",
     "check_generate_arguments",
     "estimate_cost",
     "request_notes",
+    "safe_name",
 ]

@@ -44,7 +44,9 @@ from imini_mcp.request.catalog import (
     ModelSpec,
     used_by,
 )
+from imini_mcp.request.file_names import safe_name
 from imini_mcp.request.validation import InvalidArguments, Parsed, Problem, format_path, parse_partially
+from imini_mcp.request.waits import WAIT_LIMITS_IN_WORDS
 
 MODEL_ID = DEFAULT_MODEL  # kling/kling-v3, the model used when `model` is left out
 NOT_SUBMITTED = "Not submitted — nothing was sent to imini and no credits were used."
@@ -104,10 +106,7 @@ ImageResolver = Callable[[str], str]
 
 
 def _usable_file_name(value: str) -> str:
-    from imini_mcp.files.downloads import (
-        safe_name,
-    )  # checked before submit: a bad name found after paying is too late
-
+    # Checked before submit: a bad name found after paying is too late.
     try:
         safe_name("task_0", value, "video", 0, "mp4")
     except ValueError as exc:
@@ -473,7 +472,7 @@ class GenerateVideoArguments(VideoRequest):
         description=(
             "After submitting, wait up to this many seconds for the video (with progress updates), then return "
             "the task as it is: finished, or still running with the exact call to continue. 0 = return at once. "
-            "Default and maximum are set by the server (45 s / 240 s unless configured), because many MCP "
+            f"Default and maximum are set by the server ({WAIT_LIMITS_IN_WORDS}), because many MCP "
             "clients cut a tool call off after 60 s."
         ),
     )

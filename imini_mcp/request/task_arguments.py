@@ -7,11 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from imini_mcp.request.waits import WAIT_LIMITS_IN_WORDS
+
 TASK_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 
 WAIT_DESCRIPTION = (
     "Wait up to this many seconds for the task to finish (with progress updates), then return it as it is. "
-    "0 = just check once. Default and maximum are set by the server (45 s / 240 s unless configured)."
+    f"0 = just check once. Default and maximum are set by the server ({WAIT_LIMITS_IN_WORDS})."
 )
 
 
