@@ -47,7 +47,7 @@ from harness import (
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from imini_mcp.imini.polling import PollSchedule
+from imini_mcp.imini import PollSchedule
 
 BENCH = "4 HTTP waiters"
 QUEUED, PROCESSING = 1.0, 3.0

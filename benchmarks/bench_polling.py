@@ -20,8 +20,7 @@ from dataclasses import dataclass
 import anyio
 from harness import Row, bench_main, progress
 
-from imini_mcp.imini.polling import Clock, PollSchedule, TaskFollower
-from imini_mcp.imini.wire import TaskSnapshot
+from imini_mcp.imini import Clock, PollSchedule, TaskFollower, TaskSnapshot
 
 BENCH = "3 polling"
 NAIVE_INTERVAL = 2.0

@@ -9,7 +9,7 @@ import sys
 from pydantic import ValidationError
 from pydantic_core import PydanticUndefined
 
-from imini_mcp.imini.version import __version__
+from imini_mcp.imini import __version__
 from imini_mcp.settings import Settings
 
 
@@ -81,14 +81,14 @@ def main(argv: list[str] | None = None) -> None:
             "IMINI_API_KEY is not set: dry runs work, submitting does not (or run with --simulate)"
         )
 
-    from imini_mcp.mcp.server import Shutdown, build_server
+    from imini_mcp.mcp import Shutdown, build_server
 
     if settings.transport == "stdio":
         build_server(settings).run("stdio")
         return
     import anyio
 
-    from imini_mcp.imini.errors import ConfigurationError
+    from imini_mcp.imini import ConfigurationError
     from imini_mcp.mcp.http import check_exposure, serve_http
 
     try:

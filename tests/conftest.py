@@ -12,10 +12,9 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
-from imini_mcp.files.downloads import DownloadPolicy
-from imini_mcp.imini.client import RetryPolicy
-from imini_mcp.imini.polling import Clock, PollSchedule
-from imini_mcp.mcp.server import build_server
+from imini_mcp.files import DownloadPolicy
+from imini_mcp.imini import Clock, PollSchedule, RetryPolicy
+from imini_mcp.mcp import build_server
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from imini_mcp.mcp.list_models import ModelList
+from imini_mcp.mcp.tools.list_models import ModelList
 from imini_mcp.request import CATALOG, MODEL_IDS
 from tests.conftest import Backend
 from tests.test_inspector import INSPECTOR, NODE, inspector

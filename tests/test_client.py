@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx2
 import pytest
 
-from imini_mcp.imini.client import IminiClient, RetryPolicy
+from imini_mcp.imini import IminiClient, RetryPolicy
 from imini_mcp.imini.errors import (
     ConfigurationError,
     InvalidResponse,

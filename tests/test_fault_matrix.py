@@ -37,8 +37,8 @@ import pytest
 from anyio.abc import TaskGroup
 from mcp import Client
 
-from imini_mcp.imini.polling import Clock, PollSchedule
-from imini_mcp.mcp.server import build_server
+from imini_mcp.imini import Clock, PollSchedule
+from imini_mcp.mcp import build_server
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import Fault, Simulator, SimulatorConfig, serve_simulator
 from tests.conftest import FAKE_KEY, FAST_DOWNLOADS, FAST_RETRY, TIME_SCALE

@@ -44,8 +44,8 @@ from hypothesis import strategies as st
 from mcp import Client
 from PIL import Image
 
-from imini_mcp.files.images import shorten_data_uris
-from imini_mcp.mcp.server import build_server
+from imini_mcp.files import shorten_data_uris
+from imini_mcp.mcp import build_server
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import validate_generate_request
 from tests.conftest import DOC_EXAMPLE, Backend

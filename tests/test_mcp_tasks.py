@@ -14,7 +14,8 @@ from mcp.server.extension import MethodBinding
 from mcp_types.methods import SPEC_CLIENT_METHODS
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 
-from imini_mcp.mcp.tasks import EXTENSION_ID, OPTION
+from imini_mcp.app import JOB_KEY
+from imini_mcp.mcp.tasks import EXTENSION_ID
 from imini_mcp.simulator import Fault
 from imini_mcp.store import SqliteTaskStore
 from tests.conftest import Backend
@@ -146,7 +147,7 @@ async def test_an_expired_task_handle_is_gone_but_the_video_task_is_not(
     async with Client(make_server(), extensions=[TasksClientExtension()]) as client:
         handle = await client.session.call_tool("generate_video", PROMPT, allow_claimed=True)
         with SqliteTaskStore(journal_path) as journal:  # age the task past its TTL
-            journal.merge_options("", handle.task_id, OPTION, {"created_ts": 0})
+            journal.merge_options("", handle.task_id, JOB_KEY, {"created_ts": 0})
         with pytest.raises(MCPError) as caught:
             await get_task(client, handle.task_id)
         still = await client.call_tool("get_task", {"task_id": handle.task_id})
@@ -279,9 +280,9 @@ def test_sdk_internals_the_tasks_support_relies_on() -> None:
 async def test_legacy_tasks_list_pages_newest_first(
     make_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import imini_mcp.mcp.tasks
+    import imini_mcp.mcp.tasks.extension
 
-    monkeypatch.setattr(imini_mcp.mcp.tasks, "LIST_PAGE", 2)
+    monkeypatch.setattr(imini_mcp.mcp.tasks.extension, "LIST_PAGE", 2)
     async with Client(make_server(), mode="legacy") as client:
         ids = [
             (

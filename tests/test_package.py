@@ -23,7 +23,7 @@ from imini_mcp.imini.errors import (
     UpstreamError,
     error_for_status,
 )
-from imini_mcp.mcp.server import SimulatedImini
+from imini_mcp.mcp.simulated import SimulatedImini
 from imini_mcp.mcp.tooling import RawArguments
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import API_PREFIX
@@ -147,7 +147,7 @@ def test_a_filesystem_root_is_never_a_default_allowed_folder(tmp_path: Path) -> 
 LAZY_SIMULATOR_PROBE = """
 import sys, anyio
 from mcp import Client
-from imini_mcp.mcp.server import build_server
+from imini_mcp.mcp import build_server
 from imini_mcp.settings import Settings
 
 async def main() -> None:

@@ -7,9 +7,8 @@ import random
 import anyio
 import pytest
 
+from imini_mcp.imini import Clock, PollSchedule, TaskFollower, TaskSnapshot, WaitState
 from imini_mcp.imini.errors import RateLimited, TaskNotFound, UpstreamError
-from imini_mcp.imini.polling import Clock, PollSchedule, TaskFollower, WaitState
-from imini_mcp.imini.wire import TaskSnapshot
 
 
 def simulate_schedule(task_seconds: float, schedule: PollSchedule, seed: int) -> tuple[int, float]:

@@ -17,18 +17,19 @@ import anyio
 import httpx2
 
 from imini_mcp.app.results import LocalFile, TaskView
-from imini_mcp.files.downloads import DownloadFailed, DownloadPolicy, confined_path, download_file
-from imini_mcp.request import safe_name
-from imini_mcp.store import SqliteTaskStore
+from imini_mcp.files import DownloadFailed, DownloadPolicy, confined_path, download_file
+from imini_mcp.request import FileKind, safe_name
+from imini_mcp.store import TaskStore
 
 log = logging.getLogger(__name__)
 
 OutputMode = Literal["url", "file", "both"]
+RESULT_FILES: tuple[tuple[FileKind, str], ...] = (("video", "mp4"), ("cover", "jpg"))  # kind, extension
 
 
 @dataclass
 class FileDelivery:
-    journal: SqliteTaskStore
+    store: TaskStore
     output_dir: Path
     default_mode: OutputMode = "url"
     policy: DownloadPolicy = field(default_factory=DownloadPolicy)
@@ -46,12 +47,13 @@ class FileDelivery:
         errors: list[str] = []
         async with self._locks[(owner, view.task_id)]:
             for index, video in enumerate(view.videos):
-                for kind, url, ext in (("video", video.url, "mp4"), ("cover", video.cover_url, "jpg")):
+                for kind, ext in RESULT_FILES:
+                    url = video.url if kind == "video" else video.cover_url
                     if not url:
                         continue
                     try:
                         dest = confined_path(self.output_dir, safe_name(view.task_id, name, kind, index, ext))
-                        file = await download_file(self.http, url, dest, kind=kind, policy=self.policy)  # type: ignore[arg-type]
+                        file = await download_file(self.http, url, dest, kind=kind, policy=self.policy)
                     except (DownloadFailed, ValueError, OSError) as exc:
                         log.warning("saving %s of %s failed: %s", kind, view.task_id, exc)
                         errors.append(f"{kind} {index + 1}: {exc}")
@@ -59,7 +61,7 @@ class FileDelivery:
                     saved.append(LocalFile(path=str(file.path), kind=kind, size=file.size, source_url=url))
             if saved:
                 await anyio.to_thread.run_sync(
-                    lambda: self.journal.add_files(owner, view.task_id, [f.path for f in saved])
+                    lambda: self.store.add_files(owner, view.task_id, [f.path for f in saved])
                 )
         view.files = saved
         view.download_error = "; ".join(errors) or None

@@ -1,8 +1,8 @@
-"""The flow behind the tools, with no MCP in it: dry run | journal → submit → journal → wait → result.
+"""The flow behind the tools, with no MCP in it: dry run | record intent → submit → record id → wait → result.
 
-Invariants: nothing is sent for an invalid request or a dry run; the intent is journalled before the
-submit and the task id right after it (shielded from cancellation, so an accepted task is never lost);
-a submit is never repeated for the same idempotency key; every status any poll sees is journalled.
+Invariants: nothing is sent for an invalid request or a dry run; the intent is stored before the submit
+and the task id right after it (shielded from cancellation, so an accepted task is never lost); a submit
+is never repeated for the same idempotency key; every status any poll sees is stored.
 """
 
 from __future__ import annotations
@@ -10,48 +10,44 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import socket
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
 import anyio
 
+from imini_mcp.app.account import Account, Progress
 from imini_mcp.app.delivery import FileDelivery
-from imini_mcp.app.results import GenerateVideoResult, TaskList, TaskSummary, TaskView, next_step_for
-from imini_mcp.files.images import shorten_data_uris
-from imini_mcp.imini.client import IminiClient
-from imini_mcp.imini.errors import IminiError, RequestRejected, SubmitOutcomeUnknown, TaskNotFound
-from imini_mcp.imini.polling import TaskFollower, WaitState
-from imini_mcp.imini.wire import TaskFailure, TaskSnapshot, Video
+from imini_mcp.app.recovery import submitter
+from imini_mcp.app.results import GenerateVideoResult, TaskList, TaskView
+from imini_mcp.app.views import record_view, snapshot_view, summarize
+from imini_mcp.files import shorten_data_uris
+from imini_mcp.imini import (
+    IminiError,
+    RequestRejected,
+    SubmitOutcomeUnknown,
+    TaskFollower,
+    TaskNotFound,
+    TaskSnapshot,
+    WaitState,
+    is_terminal,
+)
 from imini_mcp.request import (
-    CATALOG,
-    DEFAULT_MODEL,
     MAX_WAIT_SECONDS,
+    CostEstimate,
     GenerateVideoArguments,
     WaitLimits,
     estimate_cost,
     request_notes,
 )
-from imini_mcp.store import IdempotencyConflict, SqliteTaskStore, TaskRecord
+from imini_mcp.store import IdempotencyConflict, TaskRecord, TaskStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-Progress = Callable[[float, str], Awaitable[None]]
 DUPLICATE_WINDOW = 600.0  # seconds: an identical body submitted within this window is pointed out
-
-
-@dataclass(frozen=True)
-class Account:
-    """Whose request this is: the journal partition and the imini client holding that user's key."""
-
-    owner: str
-    client: IminiClient
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -59,77 +55,53 @@ def request_hash(body: dict[str, Any]) -> str:
 
 
 class VideoService:
+    """The use cases: generate (dry run or submit), get a task (waiting if asked), list tasks, follow to the end."""
+
     def __init__(
         self,
         *,
-        journal: SqliteTaskStore,
+        store: TaskStore,
         follower: TaskFollower,
         limits: WaitLimits | None = None,
         delivery: FileDelivery | None = None,
     ) -> None:
-        self.journal = journal
+        self.store = store
         self.follower = follower
         self.limits = limits or WaitLimits()
         self.delivery = delivery
+
+    async def stored(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one store call off the event loop (store calls block)."""
+        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
 
     async def _finish(self, view: TaskView, owner: str, output: str | None) -> TaskView:
         """A succeeded task in output mode file/both: save its files (once, verified)."""
         if self.delivery is None or view.status != "succeeded":
             return view
-        record = await self._journal(self.journal.get, owner, view.task_id)
+        record = await self.stored(self.store.get, owner, view.task_id)
         options = record.options if record else {}
         mode = self.delivery.mode(output, options.get("output"))
         return await self.delivery.deliver(view, owner=owner, mode=mode, name=options.get("output_name"))
-
-    async def _journal(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        # SQLite calls block; keep them off the event loop.
-        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
 
     # -- generate_video ---------------------------------------------------------------------------
 
     async def generate(
         self, args: GenerateVideoArguments, account: Account | None, *, progress: Progress | None = None
     ) -> GenerateVideoResult:
-        """Dry run (needs no account) or submit once, journalled, then wait as asked."""
+        """Dry run (needs no account) or submit once, recorded, then wait as asked."""
         body = args.to_body()
-        shown = shorten_data_uris(body)  # inline images would swamp the answer and the journal
+        shown = shorten_data_uris(body)  # inline images would swamp the answer and the store
         cost = estimate_cost(args)
         notes = request_notes(args)
         if args.dry_run:
-            return GenerateVideoResult(
-                submitted=False,
-                request_body=shown,
-                estimated_cost=cost,
-                notes=notes,
-                next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
-                f"submit it (about {cost.credits} credits).",
-            )
+            return _dry_run(shown, cost, notes)
         assert account is not None, "only a dry run needs no account"
         account.client.require_key()
         digest = request_hash(body)
-        earlier = await self._journal(
-            self.journal.recent_same_request, account.owner, digest, since=time.time() - DUPLICATE_WINDOW
+        earlier = await self.stored(
+            self.store.recent_same_request, account.owner, digest, since=time.time() - DUPLICATE_WINDOW
         )
-        try:
-            record, fresh = await self._journal(
-                self.journal.begin_submit,
-                owner=account.owner,
-                model=args.model,
-                body=shown,
-                request_hash=digest,
-                idempotency_key=args.idempotency_key,
-                options={
-                    **{k: v for k, v in (("output", args.output), ("output_name", args.output_name)) if v},
-                    # who submits: after a crash, the next start can tell a dead submitter from a live one
-                    "submitter": {"pid": os.getpid(), "host": socket.gethostname()},
-                },
-            )
-        except IdempotencyConflict as exc:
-            raise RequestRejected(
-                f"idempotency_key {args.idempotency_key!r} was already used for a different request "
-                f"(task {exc.existing.task_id or 'with unknown outcome'})",
-                next_step="Use a new idempotency_key for a new video, or resend exactly the earlier arguments.",
-            ) from exc
+        record, fresh = await self._record_intent(args, account, shown, digest)
         if not fresh:
             return await self._replay(record, args, account, cost, notes, progress)
         if earlier:
@@ -139,7 +111,7 @@ class VideoService:
                 "this is a new, separately billed video. Pass idempotency_key to make resubmits safe."
             )
         record = await self._submit(record, body, account)
-        view = self._view(record)
+        view = record_view(record)
         wait = self.limits.clamp(args.wait_seconds)
         if wait > 0:
             view = await self._finish(await self._wait(record, account, wait, progress), account.owner, None)
@@ -152,14 +124,36 @@ class VideoService:
             next_step=view.next_step,
         )
 
+    async def _record_intent(
+        self, args: GenerateVideoArguments, account: Account, shown: dict[str, Any], digest: str
+    ) -> tuple[TaskRecord, bool]:
+        """Store the intent before the paid submit; `(record, False)` when the idempotency key was used already."""
+        chosen = {k: v for k, v in (("output", args.output), ("output_name", args.output_name)) if v}
+        try:
+            return await self.stored(
+                self.store.begin_submit,
+                owner=account.owner,
+                model=args.model,
+                body=shown,
+                request_hash=digest,
+                idempotency_key=args.idempotency_key,
+                options={**chosen, "submitter": submitter()},
+            )
+        except IdempotencyConflict as exc:
+            raise RequestRejected(
+                f"idempotency_key {args.idempotency_key!r} was already used for a different request "
+                f"(task {exc.existing.task_id or 'with unknown outcome'})",
+                next_step="Use a new idempotency_key for a new video, or resend exactly the earlier arguments.",
+            ) from exc
+
     async def _submit(self, record: TaskRecord, body: dict[str, Any], account: Account) -> TaskRecord:
-        # Shielded: once the POST may be on its way, a cancelled call must still journal the outcome.
+        # Shielded: once the POST may be on its way, a cancelled call must still record the outcome.
         with anyio.CancelScope(shield=True):
             try:
                 receipt = await account.client.submit(body)
             except SubmitOutcomeUnknown as exc:
-                await self._journal(
-                    self.journal.mark_outcome_unknown,
+                await self.stored(
+                    self.store.mark_outcome_unknown,
                     record.journal_id,
                     code=exc.code or "OUTCOME_UNKNOWN",
                     message=exc.message,
@@ -167,8 +161,8 @@ class VideoService:
                 exc.next_step += f" It is recorded as journal entry #{record.journal_id}; see list_tasks."
                 raise
             except IminiError as exc:
-                await self._journal(
-                    self.journal.mark_rejected,
+                await self.stored(
+                    self.store.mark_rejected,
                     record.journal_id,
                     code=exc.code or type(exc).__name__,
                     message=exc.message,
@@ -177,15 +171,15 @@ class VideoService:
                 )
                 raise
             except BaseException:
-                await self._journal(
-                    self.journal.mark_outcome_unknown,
+                await self.stored(
+                    self.store.mark_outcome_unknown,
                     record.journal_id,
                     code="INTERRUPTED",
                     message="the server stopped during the submit",
                 )
                 raise
-            return await self._journal(
-                self.journal.mark_accepted,
+            return await self.stored(
+                self.store.mark_accepted,
                 record.journal_id,
                 task_id=receipt.task_id,
                 request_id=receipt.request_id,
@@ -198,7 +192,7 @@ class VideoService:
         record: TaskRecord,
         args: GenerateVideoArguments,
         account: Account,
-        cost: Any,
+        cost: CostEstimate,
         notes: list[str],
         progress: Progress | None,
     ) -> GenerateVideoResult:
@@ -214,7 +208,7 @@ class VideoService:
             f"idempotency_key {args.idempotency_key!r} was used before: this is the earlier task "
             f"{record.task_id}; nothing new was submitted or billed."
         )
-        view = self._view(record)
+        view = record_view(record)
         wait = self.limits.clamp(args.wait_seconds)
         if wait > 0 and not view.is_terminal:
             view = await self._wait(record, account, wait, progress)
@@ -240,32 +234,32 @@ class VideoService:
         progress: Progress | None = None,
         output: str | None = None,
     ) -> TaskView:
-        record = await self._journal(self.journal.get, account.owner, task_id)
-        if record is not None and record.status in ("succeeded", "failed"):
-            view = self._view(record)  # final: the journal has everything, even after imini forgets the task
+        record = await self.stored(self.store.get, account.owner, task_id)
+        if record is not None and is_terminal(record.status):
+            view = record_view(record)  # final: the store has everything, even after imini forgets the task
         elif record is not None and (wait := self.limits.clamp(wait_seconds)) > 0:
             view = await self._wait(record, account, wait, progress)
         else:
             snapshot = await account.client.get_task(task_id)
             stored = await self._record_snapshot(account.owner, snapshot)
-            view = self._view(stored) if stored else TaskView.from_snapshot(snapshot)
+            view = record_view(stored) if stored else snapshot_view(snapshot)
         return await self._finish(view, account.owner, output)
 
     async def follow_to_end(self, task_id: str, account: Account) -> TaskView:
-        """Background work (MCP Tasks): follow a journalled task until it ends, then save its files."""
+        """Background work: follow a recorded task until it ends, then save its files."""
         while True:
-            record = await self._journal(self.journal.get, account.owner, task_id)
+            record = await self.stored(self.store.get, account.owner, task_id)
             if record is None:
                 raise TaskNotFound(f"Task {task_id} is not in the journal")
-            if record.status in ("succeeded", "failed"):
-                return await self._finish(self._view(record), account.owner, None)
+            if is_terminal(record.status):
+                return await self._finish(record_view(record), account.owner, None)
             await self._wait(record, account, self.limits.max_seconds or MAX_WAIT_SECONDS, None)
             if self.follower.closing:
-                return self._view(record)
+                return record_view(record)
 
     async def _record_snapshot(self, owner: str, snapshot: TaskSnapshot) -> TaskRecord | None:
-        return await self._journal(
-            self.journal.update_status,
+        return await self.stored(
+            self.store.update_status,
             owner,
             snapshot.task_id,
             status=snapshot.status,
@@ -305,8 +299,12 @@ class VideoService:
                 "what was last seen; submit a new generation if you still need the video."
             )
             raise
-        latest = await self._journal(self.journal.get, account.owner, task_id) or record
-        view = self._view(latest)
+        latest = await self.stored(self.store.get, account.owner, task_id) or record
+        return self._after_wait(record_view(latest), state)
+
+    def _after_wait(self, view: TaskView, state: WaitState) -> TaskView:
+        """The next step of a wait that ended before the task did."""
+        task_id = view.task_id
         if not view.is_terminal and self.follower.closing:
             view.next_step = (
                 f"The server is restarting; the task keeps running at imini. Call get_task with "
@@ -327,14 +325,14 @@ class VideoService:
     async def list_tasks(
         self, account: Account, *, status: str | None, since: datetime | None, limit: int
     ) -> TaskList:
-        rows = await self._journal(
-            self.journal.list_tasks,
+        rows = await self.stored(
+            self.store.list_tasks,
             account.owner,
             status=status,
             since=since.timestamp() if since else None,
             limit=limit,
         )
-        total = await self._journal(self.journal.count, account.owner)
+        total = await self.stored(self.store.count, account.owner)
         summaries = [summarize(r) for r in rows]
         hint = (
             'Call get_task with a task_id for details, or with "wait_seconds" to wait for it.'
@@ -344,24 +342,18 @@ class VideoService:
         return TaskList(tasks=summaries, total_in_journal=total, next_step=hint)
 
     async def task_record(self, owner: str, task_id: str) -> TaskRecord | None:
-        return await self._journal(self.journal.get, owner, task_id)
+        return await self.stored(self.store.get, owner, task_id)
 
-    @staticmethod
-    def _view(record: TaskRecord) -> TaskView:
-        assert record.task_id is not None
-        status = record.status or "queued"
-        return TaskView(
-            task_id=record.task_id,
-            model=record.model,
-            status=status,
-            is_terminal=status in ("succeeded", "failed"),
-            created_at=record.created_at,
-            completed_at=record.completed_at,
-            request_id=record.request_id,
-            videos=[Video.model_validate(v) for v in record.videos],
-            error=TaskFailure.model_validate(record.error) if record.error and status == "failed" else None,
-            next_step=next_step_for(record.task_id, status),
-        )
+
+def _dry_run(shown: dict[str, Any], cost: CostEstimate, notes: list[str]) -> GenerateVideoResult:
+    return GenerateVideoResult(
+        submitted=False,
+        request_body=shown,
+        estimated_cost=cost,
+        notes=notes,
+        next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
+        f"submit it (about {cost.credits} credits).",
+    )
 
 
 def _progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
@@ -370,46 +362,3 @@ def _progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
     if state.last_error is not None:
         text += f" Last check failed ({state.last_error.message}); retrying."
     return text
-
-
-def _iso(ts: float | None) -> str | None:
-    return (
-        datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
-    )
-
-
-def summarize(record: TaskRecord) -> TaskSummary:
-    body = record.body
-    shots = (body.get("extra_params") or {}).get("multi_prompt") or []
-    what = f"{len(shots)}-shot storyboard" if shots else (body.get("prompt") or "")[:80]
-    model = CATALOG.get(record.model) or CATALOG[DEFAULT_MODEL]  # the model's own defaults fill the gaps
-    seconds = body.get("duration", model.default_duration)
-    parts = [
-        record.model,
-        f"{seconds} s" if seconds else "",
-        body.get("resolution", model.default_resolution),
-        body.get("aspect_ratio", model.default_aspect_ratio) or "",
-    ]
-    spec = ", ".join(part for part in parts if part)
-    if record.task_id:
-        hint = next_step_for(record.task_id, record.status or "queued")
-    elif record.state == "rejected":
-        hint = "imini refused it; nothing was created or billed."
-    else:
-        hint = (
-            "Outcome unknown: imini may have created (and billed) this task but its id never arrived. "
-            "Do not resubmit blindly."
-        )
-    return TaskSummary(
-        journal_id=record.journal_id,
-        task_id=record.task_id,
-        state=record.state,
-        status=record.status,
-        submitted_at=_iso(record.submitted_at) or "",
-        completed_at=record.completed_at,
-        summary=f"{what} ({spec})".strip(),
-        videos=[Video.model_validate(v) for v in record.videos],
-        error=TaskFailure.model_validate(record.error) if record.error else None,
-        files=record.files,
-        next_step=hint,
-    )

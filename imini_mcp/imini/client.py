@@ -10,7 +10,6 @@ jittered backoff (stamina).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -27,25 +26,13 @@ from imini_mcp.imini.errors import (
     SubmitOutcomeUnknown,
     error_for_status,
 )
+from imini_mcp.imini.retry import RetryPolicy, backoff_delay
 from imini_mcp.imini.wire import SubmitReceipt, TaskSnapshot
 
 log = logging.getLogger(__name__)
 
 GENERATE_PATH = "/v1/videos/generate"
 TASK_PATH = "/v1/videos/tasks/{task_id}"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to retry. Defaults follow imini's advice (imini-api.md §5.3, §6.2)."""
-
-    read_attempts: int = 4
-    read_timeout: float = 60.0  # total seconds a read may spend retrying
-    wait_initial: float = 1.0
-    wait_max: float = 15.0
-    rate_limit_floor: float = 5.0  # imini's skill: after a 429 wait at least 5 s
-    submit_attempts: int = 3  # only for 429 / connection never opened
-    submit_max_wait: float = 30.0  # never sleep longer than this for one submit retry
 
 
 # Errors raised before any byte of the request left this machine: safe to retry even a submit.
@@ -178,7 +165,7 @@ class IminiClient:
         return isinstance(exc, IminiError) and exc.transient
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.policy.wait_initial * 2 ** (attempt - 1), self.policy.submit_max_wait)
+        return backoff_delay(attempt, self.policy.wait_initial, self.policy.submit_max_wait)
 
     def _rate_wait(self, retry_after: float | None, attempt: int) -> float:
         """Wait after a 429: Retry-After when given, else backoff; never below imini's floor."""

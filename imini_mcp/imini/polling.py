@@ -13,35 +13,17 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
 from anyio.abc import TaskGroup
 
+from imini_mcp.imini.clock import Clock
 from imini_mcp.imini.errors import IminiError, RateLimited
 from imini_mcp.imini.wire import TaskSnapshot
 
 log = logging.getLogger(__name__)
-
-
-class Clock:
-    """Real time, optionally sped up: `scale=0.01` makes every wait 100× shorter (tests, benchmarks)."""
-
-    def __init__(self, scale: float = 1.0) -> None:
-        self.scale = scale
-        self._origin = time.monotonic()
-
-    def now(self) -> float:
-        """Seconds in this clock's time (monotonic)."""
-        return (time.monotonic() - self._origin) / self.scale
-
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(max(0.0, seconds) * self.scale)
-
-    def move_on_after(self, seconds: float) -> anyio.CancelScope:
-        return anyio.move_on_after(max(0.0, seconds) * self.scale)
 
 
 @dataclass(frozen=True)

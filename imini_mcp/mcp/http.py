@@ -13,7 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from imini_mcp.imini.errors import ConfigurationError
+from imini_mcp.imini import ConfigurationError
 from imini_mcp.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The `list_models` tool: what each catalogued video model takes, its limits, defaults and indicative prices.
 
 Read-only, free and the same on every call: it describes `catalog.py`, so what it says and what
-`generate_video` enforces cannot drift apart. Registered by server.py as `LIST_MODELS_TOOL`.
+`generate_video` enforces cannot drift apart. Registered in tools/__init__.py.
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ async def list_models(arguments: dict[str, Any]) -> Annotated[CallToolResult, Mo
     )
 
 
-LIST_MODELS_TOOL = self_validating_tool(
+TOOL = self_validating_tool(
     list_models,
     arguments_model=ListModelsArguments,
     title="List video models",

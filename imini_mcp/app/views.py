@@ -1,0 +1,111 @@
+"""A task as the caller sees it, from what the store recorded or what imini answered: the one place that
+turns records and snapshots into `TaskView` / `TaskSummary`, with the next step in words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from imini_mcp.app.results import TaskSummary, TaskView
+from imini_mcp.imini import TaskFailure, TaskSnapshot, Video, is_terminal
+from imini_mcp.request import CATALOG, DEFAULT_MODEL
+from imini_mcp.store import TaskRecord
+
+QUEUED = "queued"  # the status of an accepted task that no poll has seen yet
+
+
+def next_step_for(task_id: str, status: str) -> str:
+    if status == "succeeded":
+        return "Done: download or show the video URL(s). The URLs may not last forever; save the file if it matters."
+    if status == "failed":
+        return (
+            "The task failed (see error) and will not change; a failed task is final. Fix the cause and "
+            "call generate_video again for a new task."
+        )
+    return (
+        f'Still {status}. Call get_task with {{"task_id": "{task_id}"}} to check again; '
+        "a video usually takes 1–3 minutes."
+    )
+
+
+def snapshot_view(snap: TaskSnapshot) -> TaskView:
+    """What imini just answered, for a task this server has no record of."""
+    return TaskView(
+        task_id=snap.task_id,
+        model=snap.model,
+        status=snap.status,
+        is_terminal=snap.is_terminal,
+        created_at=snap.created_at,
+        completed_at=snap.completed_at,
+        request_id=snap.request_id,
+        videos=snap.videos,
+        error=snap.error,
+        next_step=next_step_for(snap.task_id, snap.status),
+    )
+
+
+def record_view(record: TaskRecord) -> TaskView:
+    """An accepted task as last recorded (a failure's error only once it failed)."""
+    assert record.task_id is not None
+    status = record.status or QUEUED
+    return TaskView(
+        task_id=record.task_id,
+        model=record.model,
+        status=status,
+        is_terminal=is_terminal(status),
+        created_at=record.created_at,
+        completed_at=record.completed_at,
+        request_id=record.request_id,
+        videos=[Video.model_validate(v) for v in record.videos],
+        error=TaskFailure.model_validate(record.error) if record.error and status == "failed" else None,
+        next_step=next_step_for(record.task_id, status),
+    )
+
+
+def iso_time(ts: float | None) -> str | None:
+    return (
+        datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if ts else None
+    )
+
+
+def _what_was_asked(record: TaskRecord) -> str:
+    body = record.body
+    shots = (body.get("extra_params") or {}).get("multi_prompt") or []
+    what = f"{len(shots)}-shot storyboard" if shots else (body.get("prompt") or "")[:80]
+    model = CATALOG.get(record.model) or CATALOG[DEFAULT_MODEL]  # the model's own defaults fill the gaps
+    seconds = body.get("duration", model.default_duration)
+    parts = [
+        record.model,
+        f"{seconds} s" if seconds else "",
+        body.get("resolution", model.default_resolution),
+        body.get("aspect_ratio", model.default_aspect_ratio) or "",
+    ]
+    spec = ", ".join(part for part in parts if part)
+    return f"{what} ({spec})".strip()
+
+
+def _summary_next_step(record: TaskRecord) -> str:
+    if record.task_id:
+        return next_step_for(record.task_id, record.status or QUEUED)
+    if record.state == "rejected":
+        return "imini refused it; nothing was created or billed."
+    return (
+        "Outcome unknown: imini may have created (and billed) this task but its id never arrived. "
+        "Do not resubmit blindly."
+    )
+
+
+def summarize(record: TaskRecord) -> TaskSummary:
+    """One line of the task list, for any recorded submit (accepted, rejected or of unknown outcome)."""
+    return TaskSummary(
+        journal_id=record.journal_id,
+        task_id=record.task_id,
+        state=record.state,
+        status=record.status,
+        submitted_at=iso_time(record.submitted_at) or "",
+        completed_at=record.completed_at,
+        summary=_what_was_asked(record),
+        videos=[Video.model_validate(v) for v in record.videos],
+        error=TaskFailure.model_validate(record.error) if record.error else None,
+        files=record.files,
+        next_step=_summary_next_step(record),
+    )

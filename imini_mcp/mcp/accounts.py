@@ -1,0 +1,36 @@
+"""Whose call this is: the one place tools, the task resource and MCP Tasks turn a request into an `Account`.
+
+Single-user mode (stdio, or HTTP with one key): the configured key, store owner "". Per-user HTTP mode:
+the key in the request's X-Imini-Api-Key header, used for that request only and never stored; the store
+partition is a hash of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from imini_mcp.app import Account
+from imini_mcp.imini import ConfigurationError, IminiClient
+from imini_mcp.mcp.state import AppState
+
+USER_KEY_HEADER = "x-imini-api-key"
+
+
+def owner_for_key(api_key: str) -> str:
+    """The store partition of one imini key: a hash, so the key itself is never stored."""
+    return "user:" + hashlib.sha256(b"imini-mcp owner\0" + api_key.encode()).hexdigest()[:32]
+
+
+def account_for_headers(state: AppState, headers: Mapping[str, str]) -> Account:
+    """Whose call this is. Per-user HTTP mode: the key in the request header, used for this request only."""
+    if not state.settings.per_user_keys:
+        return state.account
+    api_key = headers.get(USER_KEY_HEADER, "").strip()
+    if not api_key:
+        raise ConfigurationError(
+            "This server runs in per-user mode and the request carried no imini API key",
+            next_step="Configure your MCP client to send your key in the X-Imini-Api-Key header.",
+        )
+    client = IminiClient(state.http, base_url=state.base_url, api_key=api_key, policy=state.retry)
+    return Account(owner=owner_for_key(api_key), client=client)

@@ -1,0 +1,141 @@
+"""The server's lifespan: open every process resource once (HTTP client, task store, poll loop, service,
+background jobs), settle what a crash left behind, resume background jobs, and close it all at the end."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import httpx2
+from mcp.server.mcpserver import MCPServer
+
+from imini_mcp.app import Account, BackgroundJobs, FileDelivery, VideoService, recover_interrupted_submits
+from imini_mcp.files import DownloadPolicy, make_resolver, sweep_partial_downloads
+from imini_mcp.imini import (
+    USER_AGENT,
+    Clock,
+    IminiClient,
+    LazyTransport,
+    PollSchedule,
+    RetryPolicy,
+    TaskFollower,
+    __version__,
+)
+from imini_mcp.mcp.simulated import SimulatedImini
+from imini_mcp.mcp.state import AppState
+from imini_mcp.request import WaitLimits
+from imini_mcp.settings import Settings
+from imini_mcp.store import SqliteTaskStore, TaskStore
+
+log = logging.getLogger(__name__)
+
+Lifespan = Callable[[MCPServer], AbstractAsyncContextManager[AppState]]
+
+
+class Shutdown:
+    """Called by the HTTP runner when a stop begins: waiting calls return their task ids at once."""
+
+    def __init__(self) -> None:
+        self._hooks: list[Callable[[], None]] = []
+
+    def add(self, hook: Callable[[], None]) -> None:
+        self._hooks.append(hook)
+
+    def __call__(self) -> None:
+        for hook in self._hooks:
+            hook()
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """For tests and benchmarks: a faster clock, a fixed poll schedule, quicker retries and downloads."""
+
+    clock: Clock | None = None
+    schedule: PollSchedule | None = None
+    retry: RetryPolicy | None = None
+    shutdown: Shutdown | None = None
+    downloads: DownloadPolicy | None = None
+
+
+def make_lifespan(settings: Settings, overrides: Overrides) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
+        async with AsyncExitStack() as stack:
+            http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock)
+            store = _open_store(stack, settings, overrides.downloads or DownloadPolicy())
+            tg = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(tg.cancel_scope.cancel)  # poll loops and background jobs end with the server
+            follower = TaskFollower(tg, schedule=overrides.schedule, clock=overrides.clock)
+            if overrides.shutdown is not None:
+                overrides.shutdown.add(follower.release_all)
+            service = VideoService(
+                store=store,
+                follower=follower,
+                limits=WaitLimits(settings.default_wait_seconds, settings.max_wait_seconds),
+                delivery=FileDelivery(
+                    store,
+                    settings.output_dir,
+                    default_mode=settings.output_mode,
+                    policy=overrides.downloads or DownloadPolicy(),
+                ),
+            )
+            client = IminiClient(http, base_url=base_url, api_key=api_key, policy=overrides.retry)
+            state = AppState(
+                settings=settings,
+                service=service,
+                jobs=BackgroundJobs(service, tg),
+                account=Account(owner="", client=client),
+                http=http,
+                base_url=base_url,
+                retry=overrides.retry,
+                resolve_image=make_resolver(
+                    local_files=settings.reads_local_files(),
+                    allowed_roots=[Path(root) for root in settings.allowed_roots],
+                    input_root=settings.input_root,
+                ),
+            )
+            if not settings.per_user_keys:  # per-user keys are not stored: those resume on the next tasks/get
+                state.jobs.resume(state.account)
+            log.info(
+                "imini-mcp %s ready: %s, journal %s",
+                __version__,
+                "SIMULATED backend" if settings.simulate else base_url,
+                settings.journal_path,
+            )
+            yield state
+
+    return lifespan
+
+
+async def _open_upstream(
+    stack: AsyncExitStack, settings: Settings, clock: Clock | None
+) -> tuple[httpx2.AsyncClient, str, str | None]:
+    """The HTTP client to imini (or to the simulated imini), its base URL and the configured key."""
+    base_url, api_key = settings.base_url, settings.api_key_value()
+    simulated: SimulatedImini | None = None
+    if settings.simulate:
+        simulated = await SimulatedImini.enter(stack, settings, clock)
+        base_url, api_key = simulated.base_url, SimulatedImini.KEY
+    http = await stack.enter_async_context(
+        httpx2.AsyncClient(
+            transport=LazyTransport(simulated.ensure_started if simulated else None),
+            timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+    )
+    return http, base_url, api_key
+
+
+def _open_store(stack: AsyncExitStack, settings: Settings, downloads: DownloadPolicy) -> TaskStore:
+    """The task store, with what a crash left behind settled: submits in flight, partial downloads."""
+    store = SqliteTaskStore(settings.journal_path)
+    stack.callback(store.close)
+    recover_interrupted_submits(store, longest_submit_seconds=settings.read_timeout * 3 + 60)
+    for stale in sweep_partial_downloads(settings.output_dir, older_than=downloads.total_timeout + 300):
+        log.info("removed a partial download left by a crash: %s", stale)
+    return store

@@ -1,0 +1,62 @@
+"""The `generate_video` tool: validate every rule (nothing sent on a problem), then dry-run or submit once."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+
+from imini_mcp.app import GenerateVideoResult
+from imini_mcp.mcp.context import account_of, progress_of, state_of
+from imini_mcp.mcp.errors import tool_errors
+from imini_mcp.mcp.results import render_generate, tool_result
+from imini_mcp.mcp.state import AppState
+from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.request import GenerateVideoArguments, check_generate_arguments
+
+NAME = "generate_video"
+
+
+async def validated(state: AppState, arguments: dict[str, Any]) -> GenerateVideoArguments:
+    """The checked request, or InvalidArguments listing every problem (nothing is sent either way)."""
+    check = partial(check_generate_arguments, arguments, resolve_image=state.resolve_image)
+    # Local images are read and decoded: keep that off the event loop.
+    return await anyio.to_thread.run_sync(check) if arguments.get("reference_images") else check()
+
+
+async def generate_video(
+    arguments: dict[str, Any], ctx: Context
+) -> Annotated[CallToolResult, GenerateVideoResult]:
+    """Create a video with imini. Default model kling/kling-v3: text-to-video, image-to-video, first/last frame,
+    up to 4 reference images, or a multi-shot storyboard of 1–6 shots. Other models (reference videos, motion
+    transfer, cheaper drafts, 1080P): set `model`; list_models shows what each takes, its limits and prices.
+
+    The arguments are imini's request body, field for field. Every rule is checked before anything is sent;
+    a rejected call lists every problem with its field and fix and costs nothing. Use dry_run true first to see
+    the exact body and the estimated credits. A real call SPENDS CREDITS: it submits once and returns the task
+    (waiting up to wait_seconds for it, with progress). A typical video takes 1–3 minutes; if the call returns
+    before the video is done, follow it with get_task — never resubmit just because of a timeout.
+
+    Storyboard example: {"duration": 8, "extra_params": {"multi_shot": true, "shot_type": "customize",
+    "multi_prompt": [{"prompt": "…", "duration": "2"}, {"prompt": "…", "duration": "3"},
+    {"prompt": "…", "duration": "3"}]}} — the shot durations must add up to duration (3–15 s).
+    """
+    state = state_of(ctx)
+    with tool_errors():
+        args = await validated(state, arguments)
+        account = None if args.dry_run else account_of(ctx)  # a dry run needs no key
+        result = await state.service.generate(args, account, progress=progress_of(ctx))
+    return tool_result(result, render_generate(result), result.task)
+
+
+TOOL = self_validating_tool(
+    generate_video,
+    arguments_model=GenerateVideoArguments,
+    title="Generate a video (imini)",
+    read_only=False,
+    idempotent=False,
+    open_world=True,
+)

@@ -1,0 +1,42 @@
+"""The `get_task` tool: a task's status and results, waiting for it (with progress) if asked."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+
+from imini_mcp.app import TaskView
+from imini_mcp.mcp.context import account_of, progress_of, state_of
+from imini_mcp.mcp.errors import tool_errors
+from imini_mcp.mcp.results import render_task, tool_result
+from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.request import GetTaskArguments, check_arguments
+
+
+async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskView]:
+    """Check a video task: its status (queued, processing, succeeded, failed), the video and cover URLs once it
+    succeeded, or imini's error once it failed. With wait_seconds it waits (with progress updates) until the
+    task finishes or the time is up; either way the answer says what to do next. Costs no credits."""
+    state = state_of(ctx)
+    with tool_errors():
+        args = check_arguments(GetTaskArguments, arguments)
+        view = await state.service.get_task(
+            args.task_id,
+            account_of(ctx),
+            wait_seconds=args.wait_seconds,
+            progress=progress_of(ctx),
+            output=args.output,
+        )
+    return tool_result(view, render_task(view), view)
+
+
+TOOL = self_validating_tool(
+    get_task,
+    arguments_model=GetTaskArguments,
+    title="Check a video task",
+    read_only=True,
+    idempotent=True,
+    open_world=True,
+)

@@ -1,0 +1,38 @@
+"""The `list_tasks` tool: the caller's stored tasks, newest first, to find one again after a timeout."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+
+from imini_mcp.app import TaskList
+from imini_mcp.mcp.context import account_of, state_of
+from imini_mcp.mcp.errors import tool_errors
+from imini_mcp.mcp.results import render_task_list, tool_result
+from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.request import ListTasksArguments, check_arguments
+
+
+async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskList]:
+    """List the video tasks this server has submitted (kept in a local journal, so they survive timeouts and
+    restarts), newest first, with status, what was asked for, and result URLs. Use it to find a task id again,
+    or to see submits whose outcome is unknown before resubmitting. Costs nothing."""
+    state = state_of(ctx)
+    with tool_errors():
+        args = check_arguments(ListTasksArguments, arguments)
+        listing = await state.service.list_tasks(
+            account_of(ctx), status=args.status, since=args.since, limit=args.limit
+        )
+    return tool_result(listing, render_task_list(listing))
+
+
+TOOL = self_validating_tool(
+    list_tasks,
+    arguments_model=ListTasksArguments,
+    title="List video tasks",
+    read_only=True,
+    idempotent=True,
+    open_world=False,
+)
