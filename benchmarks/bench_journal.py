@@ -21,10 +21,11 @@ import anyio
 from harness import Row, bench_main, median, ms, progress, ratio_row, temp_dir, us
 from payloads import DOC_EXAMPLE
 
-from imini_mcp.app.service import Account, VideoService
+from imini_mcp.app import Account, VideoService
 from imini_mcp.imini.client import IminiClient
 from imini_mcp.imini.polling import TaskFollower
-from imini_mcp.store.sqlite import MIGRATIONS, SqliteTaskStore
+from imini_mcp.store import SqliteTaskStore
+from imini_mcp.store.sqlite_schema import MIGRATIONS
 
 BENCH = "6 journal"
 OWNER = ""  # single-user mode
@@ -176,7 +177,7 @@ def _fill(path: Path, n: int, rng: random.Random) -> None:
 
 def _service_lists(journal: SqliteTaskStore, runs: int, limit: int, status: str | None) -> list[float]:
     """VideoService.list_tasks: what the list_tasks tool does (page + count + summaries), minus MCP."""
-    service = VideoService(journal=journal, follower=cast(TaskFollower, None))
+    service = VideoService(store=journal, follower=cast(TaskFollower, None))
     account = Account(owner=OWNER, client=cast(IminiClient, None))
     samples: list[float] = []
 

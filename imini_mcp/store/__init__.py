@@ -3,6 +3,7 @@
 Other layers import from here, never from the modules inside.
 """
 
-from imini_mcp.store.sqlite import IdempotencyConflict, SqliteTaskStore, TaskRecord
+from imini_mcp.store.base import IdempotencyConflict, TaskRecord, TaskState, TaskStore
+from imini_mcp.store.sqlite import SqliteTaskStore
 
-__all__ = ["IdempotencyConflict", "SqliteTaskStore", "TaskRecord"]
+__all__ = ["IdempotencyConflict", "SqliteTaskStore", "TaskRecord", "TaskState", "TaskStore"]
