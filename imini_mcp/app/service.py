@@ -178,7 +178,7 @@ class VideoService:
                     message="the server stopped during the submit",
                 )
                 raise
-            return await self.stored(
+            accepted = await self.stored(
                 self.store.mark_accepted,
                 record.journal_id,
                 task_id=receipt.task_id,
@@ -186,6 +186,7 @@ class VideoService:
                 created_at=receipt.created_at,
                 model=receipt.model,
             )
+        return accepted
 
     async def _replay(
         self,

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PollSchedule:
     """When to poll. A 150 s task costs at most 19 GETs (18 on average) and is noticed ~5 s after it ends
-    (at most ~11 s); see tests/test_polling.py and the benchmarks."""
+    (at most ~11 s); see tests/imini/test_polling.py and the benchmarks."""
 
     first: float = 2.0
     factor: float = 1.5

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
     """The wait before retry number `attempt` (1-based): `initial`, doubled each time, capped at `maximum`."""
-    return min(initial * 2 ** (attempt - 1), maximum)
+    return min(initial * 2.0 ** (attempt - 1), maximum)
 
 
 @dataclass(frozen=True)

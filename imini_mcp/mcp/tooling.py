@@ -5,7 +5,7 @@ pydantic text (URLs, `input_value` dumps), one model level at a time, and it sil
 top-level arguments. imini-mcp validates itself instead (`validation.parse_partially`): every problem
 at once, in plain words. So the tool's argument model is swapped for a pass-through one (the SDK
 documents `FuncMetadata` fields as read live) and the published `inputSchema` comes from the real
-arguments model, with `additionalProperties: false`. tests/test_tooling.py pins these internals.
+arguments model, with `additionalProperties: false`. tests/test_package.py pins these internals.
 """
 
 from __future__ import annotations

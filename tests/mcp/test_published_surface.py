@@ -1,7 +1,7 @@
 """The published surface is pinned: tools/list, prompts/list and resources/templates/list, byte for byte.
 
 A change to what clients see must be deliberate: regenerate the pins with `IMINI_UPDATE_PINS=1 pytest
-tests/test_published_surface.py` and review the diff in tests/pins/.
+tests/mcp/test_published_surface.py` and review the diff in tests/mcp/pins/.
 """
 
 from __future__ import annotations

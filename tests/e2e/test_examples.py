@@ -11,7 +11,7 @@ import pytest
 
 from imini_mcp.request import check_generate_arguments
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 @pytest.mark.parametrize("name", ["storyboard.json", "image_to_video.json"])

@@ -14,7 +14,7 @@ import pytest
 import imini_mcp
 from imini_mcp.settings import Settings
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 TOOLS = ROOT / ".node-tools" / "node_modules"
 
 
