@@ -1,3 +1,3 @@
-from imini_mcp.simulator import main
+from imini_mcp.simulator.cli import main
 
 raise SystemExit(main())
