@@ -18,8 +18,8 @@ from pathlib import Path
 import anyio
 import httpx2
 
+from imini_mcp.files import download_file
 from imini_mcp.files.direct_get import _tls_context
-from imini_mcp.files.downloads import download_file
 
 
 def _status_kib(field: str) -> int:

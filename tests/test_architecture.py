@@ -11,7 +11,8 @@ The picture (docs/architecture.md draws it); a layer imports only the layers lis
     request                       pure: catalogue, request schema, per-model rules, validation, pricing
     simulator                     the simulated imini, on its own: imports nothing else of imini_mcp
 
-Every import counts, wherever it is written (module top, inside a function, under TYPE_CHECKING).
+Every import counts, wherever it is written (module top, inside a function, under TYPE_CHECKING). Another
+layer is reached only through its package (`imini_mcp.store`), never a module inside it.
 """
 
 from __future__ import annotations
@@ -95,6 +96,20 @@ def test_each_layer_imports_only_the_layers_below_it() -> None:
         if layer_of(target) != layer_of(module) and layer_of(target) not in LAYERS[layer_of(module)]
     )
     assert wrong == []
+
+
+def test_other_layers_are_reached_through_their_package() -> None:
+    """`from imini_mcp.store import TaskStore`, never `imini_mcp.store.sqlite`: a layer's inside can change
+    freely behind its package's names. (The entry may pick a module to keep an import lazy: uvicorn.)"""
+    inside = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        for target in targets
+        if layer_of(target) not in (layer_of(module), "entry")
+        and layer_of(module) != "entry"
+        and target != f"imini_mcp.{layer_of(target)}"
+    )
+    assert inside == []
 
 
 def test_the_simulator_imports_nothing_else_of_the_package() -> None:

@@ -23,7 +23,7 @@ import socket
 import ssl
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx2
@@ -32,6 +32,9 @@ __all__ = ["DirectGet", "GetFailed", "NeedsHttpx"]
 
 MAX_REDIRECTS = 20  # httpx's default
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# How urllib itself reads NO_PROXY; undocumented, so typeshed lacks it (proxy_bypass() would also consult
+# the system settings on macOS and Windows, which httpx does not).
+_bypass_proxy: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
 
 
 class GetFailed(Exception):
@@ -183,7 +186,7 @@ def _proxied(url: httpx2.URL) -> bool:
     if url.scheme not in proxies and "all" not in proxies:
         return False
     host = url.host if url.port is None else f"{url.host}:{url.port}"
-    return not urllib.request.proxy_bypass_environment(host, proxies)
+    return not _bypass_proxy(host, proxies)
 
 
 @functools.cache

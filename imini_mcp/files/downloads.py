@@ -3,56 +3,40 @@
 Contract: :func:`download_file` either leaves a complete, verified file at ``dest`` (written to a
 temporary file in the same folder, checked, fsynced, then atomically renamed) or raises
 :class:`DownloadFailed` / propagates cancellation with no partial file anywhere. Memory use is
-constant whatever the file size; only transient failures are retried.
+constant whatever the file size; only transient failures are retried, with the one backoff of ``imini.retry``.
 
 Two ways to fetch, with the same checks: by default a blocking read in a worker thread
-(:mod:`imini_mcp.files.direct_get`, as fast as curl); through httpx for proxies and compressed bodies, or when
-the caller passes a client (whose ``Authorization`` header is never sent to the file host).
+(:mod:`imini_mcp.files.direct_get`, as fast as curl); through httpx for proxies and compressed bodies,
+or when the caller passes a client (whose ``Authorization`` header is never sent to the file host).
+The part file is :mod:`imini_mcp.files.part_files`'s; what counts as the right content is
+:mod:`imini_mcp.files.content`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import secrets
-import stat
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import ClassVar
 
 import anyio
 import anyio.to_thread
 import httpx2
 from anyio.lowlevel import RunVar
 
+from imini_mcp.files.content import Receiver, judge_answer, verified_size
 from imini_mcp.files.direct_get import DirectGet, GetFailed, NeedsHttpx, Timeouts
-from imini_mcp.imini.errors import IminiError
-from imini_mcp.imini.version import USER_AGENT
+from imini_mcp.files.part_files import PartFile
+from imini_mcp.imini import USER_AGENT, IminiError, backoff_delay
 from imini_mcp.request import FileKind as Kind
 
-__all__ = [
-    "DownloadFailed",
-    "DownloadPolicy",
-    "SavedFile",
-    "confined_path",
-    "download_file",
-]
+__all__ = ["DownloadFailed", "DownloadPolicy", "SavedFile", "download_file"]
 
-
-_PNG = b"\x89PNG\r\n\x1a\n"
-_JPEG = b"\xff\xd8\xff"
-_HEAD = 12  # bytes needed to judge the content: an MP4 box header or an image signature
-# Worth another try: the same GET may well succeed a moment later.
-_TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _HEADERS = {"User-Agent": USER_AGENT}
 _MAX_THREADED_DOWNLOADS = 8
 _DOWNLOAD_THREADS: RunVar[anyio.CapacityLimiter] = RunVar("imini_mcp_download_threads")
-_FLUSH_BEHIND = 8 * 1024 * 1024
-_FADV_DONTNEED: int | None = getattr(os, "POSIX_FADV_DONTNEED", None)  # Linux and BSDs; not macOS, Windows
 _ABORT_GRACE = 2.0  # seconds a cancelled download thread gets to remove its part file
 
 log = logging.getLogger(__name__)
@@ -104,24 +88,6 @@ class SavedFile:
     reused: bool  # True: a verified file was already at path and nothing was downloaded
 
 
-def confined_path(directory: Path, filename: str) -> Path:
-    """``directory/filename``, after checking that it cannot land outside ``directory`` (ValueError)."""
-    if (
-        filename in ("", ".", "..")
-        or "/" in filename
-        or "\\" in filename
-        or "\x00" in filename
-        or Path(filename).name != filename
-    ):
-        raise ValueError(f"{filename!r} is not a plain file name")
-    base = Path(directory).expanduser().resolve()
-    # resolve() follows an existing symlink at the destination: one pointing elsewhere is refused.
-    target = (base / filename).resolve()
-    if target == base or not target.is_relative_to(base):
-        raise ValueError(f"{filename!r} would be saved outside {base}")
-    return base / filename  # unresolved leaf: os.replace swaps a link itself, never writes through it
-
-
 async def download_file(
     http: httpx2.AsyncClient | None,
     url: str,
@@ -138,7 +104,7 @@ async def download_file(
     """
     _check_url(url)
     dest = Path(dest)
-    existing = await anyio.to_thread.run_sync(_verified_size, dest, kind)
+    existing = await anyio.to_thread.run_sync(verified_size, dest, kind)
     if existing is not None:
         return SavedFile(url=url, path=dest, size=existing, kind=kind, reused=True)
     try:
@@ -165,7 +131,6 @@ async def download_file(
 async def _with_retries(
     http: httpx2.AsyncClient | None, url: str, dest: Path, kind: Kind, policy: DownloadPolicy
 ) -> int:
-    wait = policy.retry_wait
     for attempt in range(1, policy.attempts + 1):
         try:
             return await _attempt(http, url, dest, kind, policy)
@@ -179,8 +144,7 @@ async def _with_retries(
                 ) from exc
         except OSError as exc:  # our side: the folder is not writable, the disk is full...
             raise _disk_error(url, dest, exc) from exc
-        await anyio.sleep(wait)
-        wait = min(wait * 2, policy.retry_wait_max)
+        await anyio.sleep(backoff_delay(attempt, policy.retry_wait, policy.retry_wait_max))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -199,46 +163,6 @@ async def _attempt(
         return await _attempt_httpx(own, url, dest, kind, policy)
 
 
-class _Receiver:
-    """The body, checked as it arrives: the size limit, and the content judged by its first bytes (not
-    after 2 GB of HTML)."""
-
-    def __init__(self, kind: Kind, policy: DownloadPolicy) -> None:
-        self.kind = kind
-        self.max_bytes = policy.max_bytes
-        self.head = b""
-        self.received = 0
-
-    def take(self, chunk: bytes | memoryview) -> None:
-        self.received += len(chunk)
-        if self.received > self.max_bytes:
-            raise GetFailed(f"the file is over the {self.max_bytes:,}-byte limit", transient=False)
-        if len(self.head) < _HEAD:
-            self.head += bytes(chunk[: _HEAD - len(self.head)])
-            if len(self.head) >= _HEAD:
-                _check_magic(self.head, self.kind)
-
-    def finish(self, expected: int | None, arrived: int) -> None:
-        """``arrived`` counts the bytes on the wire, which is what Content-Length counts."""
-        if expected is not None and arrived != expected:
-            raise GetFailed(
-                f"the transfer was truncated ({arrived:,} of {expected:,} bytes arrived)", transient=True
-            )
-        _check_magic(self.head, self.kind)
-
-
-def _judge_answer(status: int, expected: int | None, policy: DownloadPolicy) -> None:
-    """Refuse an answer before reading its body: an error status, or an announced size over the limit."""
-    if not 200 <= status < 300:
-        raise GetFailed(
-            f"the server answered HTTP {status}", transient=status in _TRANSIENT_STATUS, status=status
-        )
-    if expected is not None and expected > policy.max_bytes:
-        raise GetFailed(
-            f"the file is {expected:,} bytes, over the {policy.max_bytes:,}-byte limit", transient=False
-        )
-
-
 async def _attempt_direct(url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> int:
     """One GET read and written by one worker thread, into a reused buffer: no copies, no event-loop hops."""
     get = DirectGet(url, timeouts=Timeouts(policy.connect_timeout, policy.read_timeout), headers=_HEADERS)
@@ -246,10 +170,10 @@ async def _attempt_direct(url: str, dest: Path, kind: Kind, policy: DownloadPoli
     def work() -> int:
         with get:
             get.open()
-            _judge_answer(get.status, get.content_length, policy)
-            part = _PartFile.create(dest)
+            judge_answer(get.status, get.content_length, policy.max_bytes)
+            part = PartFile.create(dest)
             try:
-                receiver = _Receiver(kind, policy)
+                receiver = Receiver(kind, policy.max_bytes)
                 buffer = memoryview(bytearray(policy.chunk_size))
                 while count := get.readinto(buffer):
                     receiver.take(buffer[:count])
@@ -310,16 +234,16 @@ async def _attempt_httpx(
     )
     # The client may be the one that talks to imini's API: never hand its key to a file host.
     request.headers.pop("Authorization", None)
-    part: _PartFile | None = None
+    part: PartFile | None = None
     try:
         response = await http.send(request, stream=True, auth=None, follow_redirects=True)
         try:
             expected = _content_length(response)
-            _judge_answer(response.status_code, expected, policy)
+            judge_answer(response.status_code, expected, policy.max_bytes)
             # Created synchronously (a quick O_EXCL open): no await between creating it and owning it,
             # so a cancellation cannot leave it behind unnoticed.
-            part = _PartFile.create(dest)
-            receiver = _Receiver(kind, policy)
+            part = PartFile.create(dest)
+            receiver = Receiver(kind, policy.max_bytes)
             # Chunks as they arrive (no re-chunking copies), written in batches of ~chunk_size per
             # thread hop: constant memory, and far fewer hops than one per network read.
             batch: list[bytes] = []
@@ -349,87 +273,6 @@ async def _attempt_httpx(
             part.discard()  # synchronous on purpose: it must happen even while being cancelled
 
 
-def sweep_partial_downloads(directory: Path, *, older_than: float) -> list[Path]:
-    """Remove `.<name>.part-<hex>` files left by a process killed mid-download. Only files untouched for
-    `older_than` seconds: another process may be writing a fresh one right now."""
-    if not directory.is_dir():
-        return []
-    cutoff = time.time() - older_than
-    removed = []
-    for path in directory.glob(".*.part-*"):
-        try:
-            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed.append(path)
-        except OSError:
-            continue  # gone already, or not ours to remove
-    return removed
-
-
-class _PartFile:
-    """``.<name>.part-<random>`` next to ``dest``: written, then fsynced and renamed, or removed."""
-
-    def __init__(self, dest: Path, path: Path, fh: IO[bytes]) -> None:
-        self.dest = dest
-        self.path = path
-        self.fh = fh
-        self._written = 0
-        self._behind = (0, 0)  # the last two flush-behind marks
-
-    @classmethod
-    def create(cls, dest: Path) -> _PartFile:
-        path = dest.with_name(f".{dest.name}.part-{secrets.token_hex(6)}")
-        # O_EXCL: never open (or follow a symlink to) something that is already there.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-        return cls(dest, path, os.fdopen(fd, "wb"))
-
-    def write(self, data: bytes | memoryview) -> None:
-        self.fh.write(data)
-        self._flush_behind(len(data))
-
-    def write_all(self, chunks: list[bytes]) -> None:
-        self.fh.writelines(chunks)
-        self._flush_behind(sum(map(len, chunks)))
-
-    def _flush_behind(self, count: int) -> None:
-        """Every few MiB, start writing what lies behind to disk and drop what already reached it from the
-        page cache: the final fsync then has only the tail left to wait for, and a large video does not
-        crowd the cache (or make the kernel find fresh pages for all of it)."""
-        self._written += count
-        older, newer = self._behind
-        if _FADV_DONTNEED is None or self._written - newer < _FLUSH_BEHIND:
-            return
-        # DONTNEED starts writeback of dirty pages and drops clean ones: the window since `older` covers the
-        # previous one again, written out by now, and the new one, whose writeback starts here.
-        os.posix_fadvise(self.fh.fileno(), older, self._written - older, _FADV_DONTNEED)
-        self._behind = (newer, self._written)
-
-    def commit(self) -> None:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        os.replace(self.path, self.dest)
-        _fsync_dir(self.dest.parent)  # makes the rename itself durable
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.fh.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open folders; the rename is still atomic there
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _check_url(url: str) -> None:
     try:
         parsed = httpx2.URL(url)
@@ -441,40 +284,6 @@ def _check_url(url: str) -> None:
             url=url,
             next_step="Check the URL; result files from imini are always https:// URLs.",
         )
-
-
-def _magic_ok(head: bytes, kind: Kind) -> bool:
-    if kind == "video":
-        return head[4:8] == b"ftyp"  # every MP4 starts with an ftyp box
-    return head.startswith((_JPEG, _PNG))
-
-
-def _check_magic(head: bytes, kind: Kind) -> None:
-    if _magic_ok(head, kind):
-        return
-    stripped = head.lstrip()
-    if stripped[:1] == b"<":
-        what = "an HTML/XML page"
-    elif stripped[:1] in (b"{", b"["):
-        what = "JSON"
-    elif not head:
-        what = "an empty body"
-    else:
-        what = "data that is not an MP4 video" if kind == "video" else "data that is not a JPEG or PNG image"
-    raise GetFailed(f"the server sent {what} instead of the {kind}", transient=False)
-
-
-def _verified_size(path: Path, kind: Kind) -> int | None:
-    """Size of a usable file already at ``path`` (regular, non-empty, right magic), else None."""
-    try:
-        info = path.lstat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
-            return None
-        with path.open("rb") as fh:
-            head = fh.read(_HEAD)
-    except OSError:
-        return None
-    return info.st_size if _magic_ok(head, kind) else None
 
 
 def _content_length(response: httpx2.Response) -> int | None:

@@ -4,7 +4,8 @@ Contract: :func:`prepare_image` turns one caller reference into what goes in ``r
 (an https URL unchanged, or a ``data:`` URI with the true mime type read from the bytes) or raises
 :class:`ImageProblem` saying which rule failed and how to fix it. Local files must resolve (symlinks
 followed) inside one of the allowed folders. No network, no environment or settings read here; all
-I/O is synchronous (call it through ``anyio.to_thread`` from async code).
+I/O is synchronous (call it through ``anyio.to_thread`` from async code). Where a local path may point
+is :mod:`imini_mcp.files.local_paths`'s job.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from fractions import Fraction
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from imini_mcp.files.image_problem import ImageProblem, clip
+from imini_mcp.files.local_paths import resolve_local_path
 
 __all__ = [
     "ImageLimits",
@@ -30,6 +34,7 @@ __all__ = [
     "PreparedImage",
     "classify",
     "inspect_image",
+    "make_resolver",
     "prepare_image",
     "resolve_local_path",
     "shorten_data_uris",
@@ -73,15 +78,6 @@ class ImageLimits:
     formats: frozenset[str] = frozenset({"JPEG", "PNG"})  # Pillow format names
 
 
-class ImageProblem(Exception):
-    """One reference image breaks a rule. ``message`` says what and names the file; ``fix`` says what to do."""
-
-    def __init__(self, message: str, fix: str) -> None:
-        self.message = message
-        self.fix = fix
-        super().__init__(f"{message} Fix: {fix}")
-
-
 @dataclass(frozen=True)
 class PreparedImage:
     """A reference image ready for the wire; ``url`` is what imini receives."""
@@ -112,65 +108,11 @@ def classify(ref: str) -> Literal["url", "data_uri", "file"]:
     match = _SCHEME.match(text)
     if match:
         raise ImageProblem(
-            f"Reference image {_short(text)!r} uses an unsupported scheme ({match.group(1)}:).",
+            f"Reference image {clip(text)!r} uses an unsupported scheme ({match.group(1)}:).",
             "Use an https:// URL, a data:image/png or data:image/jpeg URI, or a local file path "
             "(write ./name if a file name contains a colon).",
         )
     return "file"
-
-
-def resolve_local_path(ref: str, *, allowed_roots: Sequence[Path], input_root: Path) -> Path:
-    """The real path of a local image, which must be a readable regular file inside an allowed root.
-
-    Accepts absolute paths, ``~`` paths, ``file://`` URIs (percent-decoded) and paths relative to
-    ``input_root``. Symlinks are resolved before the containment check, so a link inside a root that
-    points outside is refused.
-    """
-    raw = _local_path_text(ref.strip())
-    if "\x00" in raw:
-        raise ImageProblem(f"Image path {_short(raw)!r} contains a NUL character.", "Give a plain file path.")
-    try:
-        path = Path(raw).expanduser()
-    except RuntimeError as exc:  # "~" but no home directory can be determined
-        raise ImageProblem(
-            f"Image path {raw!r} starts with ~ but the home folder is unknown.", "Give an absolute path."
-        ) from exc
-    if not path.is_absolute():
-        path = Path(input_root) / path
-
-    roots = [Path(r).expanduser().resolve() for r in allowed_roots]
-    # Containment is checked on a non-strict resolve first, so a path outside the roots is refused the
-    # same way whether or not it exists (no probing of other folders through the error messages).
-    try:
-        _require_inside(raw, path.resolve(), roots)
-        real = path.resolve(strict=True)
-    except FileNotFoundError as exc:
-        raise ImageProblem(
-            f"Image file {raw!r} does not exist (looked for {path}).",
-            f"Check the path; relative paths are taken from the input folder {input_root}.",
-        ) from exc
-    except (OSError, RuntimeError) as exc:  # symlink loops, a file used as a folder, permission denied
-        raise ImageProblem(
-            f"Image path {raw!r} cannot be resolved ({exc.strerror if isinstance(exc, OSError) else exc}).",
-            "Give the path of a readable image file.",
-        ) from exc
-    _require_inside(raw, real, roots)  # the strict resolve may differ if links changed in between
-
-    try:
-        info = real.stat()
-    except OSError as exc:
-        raise ImageProblem(
-            f"Image file {raw!r} cannot be read ({exc.strerror}).", "Check its permissions."
-        ) from exc
-    if stat.S_ISDIR(info.st_mode):
-        raise ImageProblem(f"Image path {raw!r} is a folder, not a file.", "Give the path of one image file.")
-    if not stat.S_ISREG(info.st_mode):  # FIFOs and devices could block or never end
-        raise ImageProblem(f"Image path {raw!r} is not a regular file.", "Give the path of one image file.")
-    if not os.access(real, os.R_OK):
-        raise ImageProblem(
-            f"Image file {raw!r} is not readable by the server.", "Check the file's permissions."
-        )
-    return real
 
 
 def inspect_image(data: bytes, *, name: str, limits: ImageLimits) -> tuple[str, int, int]:
@@ -225,14 +167,7 @@ def prepare_image(
     kind = classify(ref)
     text = ref.strip()
     if kind == "url":
-        parts = urlsplit(text)
-        if not parts.hostname:
-            raise ImageProblem(f"Image URL {_short(text)!r} has no host name.", "Give a full https:// URL.")
-        if any(char.isspace() for char in text):
-            raise ImageProblem(f"Image URL {_short(text)!r} contains spaces.", "Percent-encode them (%20).")
-        # "HTTPS://" is a valid URL, but imini only knows the lower-case scheme: send that.
-        return PreparedImage(url=urlunsplit(parts._replace(scheme=parts.scheme.lower())), source="url")
-
+        return _prepare_url(text)
     if kind == "data_uri":
         data, label = _decode_data_uri(text, limits)
         name = f"data URI ({label or 'no type'}, {len(data):,} bytes)"
@@ -245,32 +180,9 @@ def prepare_image(
             height=height,
             size=len(data),
         )
-
     path = resolve_local_path(text, allowed_roots=allowed_roots, input_root=input_root)
     name = str(path)
-    try:
-        # Re-checked on the open file: the path could have been swapped (for a link or a FIFO)
-        # since it was resolved. O_NOFOLLOW refuses a link, O_NONBLOCK keeps a FIFO from blocking.
-        flags = (
-            os.O_RDONLY
-            | getattr(os, "O_NOFOLLOW", 0)
-            | getattr(os, "O_NONBLOCK", 0)
-            | getattr(os, "O_BINARY", 0)
-        )
-        with os.fdopen(os.open(path, flags), "rb") as fh:
-            info = os.fstat(fh.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise ImageProblem(
-                    f"Image path {name} is not a regular file.", "Give the path of one image file."
-                )
-            size = info.st_size
-            if size > limits.max_bytes:  # refuse from the size alone, without reading the file
-                raise _too_big(name, size, limits)
-            data = fh.read(limits.max_bytes + 1)  # +1: notices a file that grew after fstat
-    except OSError as exc:
-        raise ImageProblem(
-            f"Image file {name} cannot be read ({exc.strerror}).", "Check its permissions."
-        ) from exc
+    data = _read_local_file(path, name, limits)
     mime, width, height = inspect_image(data, name=name, limits=limits)
     return PreparedImage(
         url=_data_uri(mime, data),
@@ -306,10 +218,6 @@ def shorten_data_uris(value: Any, keep: int = 48) -> Any:
 def _words(items: Sequence[str], joiner: str) -> str:
     """["JPEG", "PNG"] → "JPEG and PNG"."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {joiner} {items[-1]}"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _human_bytes(n: int) -> str:
@@ -379,32 +287,48 @@ def _check_integrity(data: bytes, fmt: str, width: int, height: int, name: str) 
         ) from exc
 
 
-def _local_path_text(text: str) -> str:
-    if not text.lower().startswith("file:"):
-        return text
+def _prepare_url(text: str) -> PreparedImage:
     parts = urlsplit(text)
-    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
-        raise ImageProblem(
-            f"File URI {_short(text)!r} is not a plain local file:///path.",
-            "Use file:///absolute/path/to/image.png (no host, no ?query or #fragment), or a plain path.",
-        )
-    return unquote(parts.path)
+    if not parts.hostname:
+        raise ImageProblem(f"Image URL {clip(text)!r} has no host name.", "Give a full https:// URL.")
+    if any(char.isspace() for char in text):
+        raise ImageProblem(f"Image URL {clip(text)!r} contains spaces.", "Percent-encode them (%20).")
+    # "HTTPS://" is a valid URL, but imini only knows the lower-case scheme: send that.
+    return PreparedImage(url=urlunsplit(parts._replace(scheme=parts.scheme.lower())), source="url")
 
 
-def _require_inside(shown: str, path: Path, roots: Sequence[Path]) -> None:
-    if not any(path.is_relative_to(root) for root in roots):
-        where = ", ".join(str(r) for r in roots) if roots else "none are configured"
-        raise ImageProblem(
-            f"Image file {shown!r} is outside the allowed folders ({where}).",
-            "Move or copy the image into an allowed folder, or set IMINI_ALLOWED_ROOTS to include its folder.",
+def _read_local_file(path: Path, name: str, limits: ImageLimits) -> bytes:
+    """The bytes of a resolved local image, at most ``limits.max_bytes + 1`` of them."""
+    try:
+        # Re-checked on the open file: the path could have been swapped (for a link or a FIFO)
+        # since it was resolved. O_NOFOLLOW refuses a link, O_NONBLOCK keeps a FIFO from blocking.
+        flags = (
+            os.O_RDONLY
+            | getattr(os, "O_NOFOLLOW", 0)
+            | getattr(os, "O_NONBLOCK", 0)
+            | getattr(os, "O_BINARY", 0)
         )
+        with os.fdopen(os.open(path, flags), "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ImageProblem(
+                    f"Image path {name} is not a regular file.", "Give the path of one image file."
+                )
+            size = info.st_size
+            if size > limits.max_bytes:  # refuse from the size alone, without reading the file
+                raise _too_big(name, size, limits)
+            return fh.read(limits.max_bytes + 1)  # +1: notices a file that grew after fstat
+    except OSError as exc:
+        raise ImageProblem(
+            f"Image file {name} cannot be read ({exc.strerror}).", "Check its permissions."
+        ) from exc
 
 
 def _decode_data_uri(text: str, limits: ImageLimits) -> tuple[bytes, str | None]:
     match = _DATA_URI.match(text)
     if match is None:
         raise ImageProblem(
-            f"Data URI {_short(text)!r} is not of the form data:image/png;base64,<data>.",
+            f"Data URI {clip(text)!r} is not of the form data:image/png;base64,<data>.",
             "Send the image base64-encoded as data:image/png;base64,… or data:image/jpeg;base64,…",
         )
     payload = match.group("payload")
@@ -415,7 +339,7 @@ def _decode_data_uri(text: str, limits: ImageLimits) -> tuple[bytes, str | None]
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ImageProblem(
-            f"Data URI {_short(text)!r} does not carry valid base64 ({exc}).",
+            f"Data URI {clip(text)!r} does not carry valid base64 ({exc}).",
             "Encode the file with standard base64 (A–Z, a–z, 0–9, +, /, = padding; no spaces or line breaks).",
         ) from exc
     return data, match.group("mime")
@@ -435,7 +359,7 @@ def make_resolver(
         try:
             if not local_files and classify(ref) == "file":
                 raise ImageProblem(
-                    f"is a local path ({_short(ref)}), but this server does not read local files",
+                    f"is a local path ({clip(ref)}), but this server does not read local files",
                     "pass a public https URL or a data:image/…;base64 URI (or enable IMINI_LOCAL_FILES on a local "
                     "server).",
                 )

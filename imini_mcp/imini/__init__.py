@@ -17,6 +17,7 @@ from imini_mcp.imini.retry import RetryPolicy, backoff_delay
 from imini_mcp.imini.transport import LazyTransport
 from imini_mcp.imini.version import USER_AGENT, __version__
 from imini_mcp.imini.wire import (
+    DOCUMENTED_STATUSES,
     TERMINAL_STATUSES,
     SubmitReceipt,
     TaskFailure,
@@ -26,6 +27,7 @@ from imini_mcp.imini.wire import (
 )
 
 __all__ = [
+    "DOCUMENTED_STATUSES",
     "TERMINAL_STATUSES",
     "USER_AGENT",
     "Clock",

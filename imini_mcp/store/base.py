@@ -9,7 +9,7 @@ from typing import Any, Final, Literal, Protocol, get_args, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from imini_mcp.imini.wire import TERMINAL_STATUSES
+from imini_mcp.imini import TERMINAL_STATUSES
 
 __all__ = ["TASK_STATES", "IdempotencyConflict", "TaskRecord", "TaskState", "TaskStore"]
 

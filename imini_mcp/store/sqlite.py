@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from imini_mcp.imini.wire import TERMINAL_STATUSES
+from imini_mcp.imini import TERMINAL_STATUSES
 from imini_mcp.store.base import TASK_STATES, IdempotencyConflict, TaskRecord, TaskState
 from imini_mcp.store.sqlite_connection import immediate, open_connection
 from imini_mcp.store.sqlite_schema import (

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any, Final
 
-from imini_mcp.imini.wire import DOCUMENTED_STATUSES, TERMINAL_STATUSES
+from imini_mcp.imini import DOCUMENTED_STATUSES, TERMINAL_STATUSES
 from imini_mcp.store.base import TaskRecord
 
 __all__ = [

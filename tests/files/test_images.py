@@ -19,9 +19,9 @@ from imini_mcp.files.images import (
     classify,
     inspect_image,
     prepare_image,
-    resolve_local_path,
     shorten_data_uris,
 )
+from imini_mcp.files.local_paths import resolve_local_path
 
 
 def image_bytes(size: tuple[int, int] = (300, 300), fmt: str = "PNG") -> bytes:
@@ -465,7 +465,7 @@ def test_shorten_data_uris_does_not_touch_its_input() -> None:
 def test_a_file_the_server_may_not_read_is_refused(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Stands in for chmod 000, which does not stop root (the test environment may run as root).
     write(root, "a.png", image_bytes())
-    monkeypatch.setattr("imini_mcp.files.images.os.access", lambda path, mode: False)
+    monkeypatch.setattr("imini_mcp.files.local_paths.os.access", lambda path, mode: False)
     assert "not readable" in problem("a.png", root).message
 
 

@@ -6,7 +6,6 @@ misbehaving in ways the simulator does not script use `httpx2.MockTransport`.
 
 from __future__ import annotations
 
-import os
 import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,18 +15,9 @@ from pathlib import Path
 import anyio
 import httpx2
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from imini_mcp.files.downloads import (
-    DownloadFailed,
-    DownloadPolicy,
-    confined_path,
-    download_file,
-    sweep_partial_downloads,
-)
+from imini_mcp.files import DownloadFailed, DownloadPolicy, download_file
 from imini_mcp.imini.errors import IminiError
-from imini_mcp.request import safe_name
 from imini_mcp.simulator import Fault, ManualClock, Simulator, SimulatorConfig, serve_simulator
 from tests.conftest import DOC_EXAMPLE, FAKE_KEY
 
@@ -62,6 +52,14 @@ class Cdn:
 
     def downloads(self) -> int:
         return self.sim.ledger.count("download")
+
+    async def downloads_once_recorded(self, expected: int) -> int:
+        """The download count once it reaches ``expected`` (or after 2 s): the simulator records a request
+        when its answer is fully sent, which can be after a client that hung up early has moved on."""
+        with anyio.move_on_after(2):
+            while self.downloads() < expected:
+                await anyio.sleep(0.01)
+        return self.downloads()
 
 
 @asynccontextmanager
@@ -316,7 +314,8 @@ async def test_an_image_is_not_accepted_as_the_video(cdn: Cdn, tmp_path: Path) -
     url = cdn.file_url(await cdn.finished_task(), "jpg")
     with pytest.raises(DownloadFailed, match="data that is not an MP4 video instead of the video"):
         await download_file(cdn.via, url, tmp_path / "v.mp4", kind="video", policy=FAST)
-    assert cdn.downloads() == 1
+    # Refused after its first 12 bytes: the server may still be sending (and not yet have counted it).
+    assert await cdn.downloads_once_recorded(1) == 1
     assert entries(tmp_path) == []
 
 
@@ -483,101 +482,3 @@ async def test_cancelling_mid_body_removes_the_part_file(tmp_path: Path) -> None
         tg.cancel_scope.cancel()
     assert len(part_files_seen) == 1
     assert entries(tmp_path) == []
-
-
-# ------------------------------------------------------------------------------------------------
-# File names
-# ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "kind", "index", "ext", "expected"),
-    [
-        (None, "video", 0, "mp4", "task_123.mp4"),
-        (None, "video", 1, "mp4", "task_123-2.mp4"),
-        (None, "cover", 0, "jpg", "task_123.cover.jpg"),
-        (None, "cover", 1, ".jpg", "task_123-2.cover.jpg"),
-        ("My fox!", "video", 0, "mp4", "my-fox_task_123.mp4"),
-        ("My fox!", "cover", 0, "jpg", "my-fox_task_123.cover.jpg"),
-        ("a/b", "video", 0, "mp4", "a-b_task_123.mp4"),
-        ("Füchse im Schnee", "video", 0, "mp4", "fuchse-im-schnee_task_123.mp4"),
-        ("狐狸", "video", 0, "mp4", "task_123.mp4"),
-        ("", "video", 0, "mp4", "task_123.mp4"),
-        ("...hidden", "video", 0, "mp4", "hidden_task_123.mp4"),
-        ("fox..mp4", "video", 0, "mp4", "fox.mp4_task_123.mp4"),
-        ("~/x", "video", 0, "mp4", "x_task_123.mp4"),
-    ],
-)
-def test_safe_name(name: str | None, kind: str, index: int, ext: str, expected: str) -> None:
-    assert safe_name("task_123", name, kind, index, ext) == expected  # type: ignore[arg-type]
-
-
-def test_a_long_name_is_cut_to_100_characters() -> None:
-    name = safe_name("task_2042864638838083584", "x" * 300, "cover", 3, "jpg")
-    assert len(name) == 100
-    assert name.endswith("_task_2042864638838083584-4.cover.jpg")
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["../../x", "../../etc/passwd", "/etc/passwd", "\\\\server\\share", "C:\\x", "a\x00b", "a\nb", "x/../y"],
-)
-def test_hostile_names_are_refused(name: str) -> None:
-    with pytest.raises(ValueError, match=r"\S"):
-        safe_name("task_123", name, "video", 0, "mp4")
-
-
-@pytest.mark.parametrize("task_id", ["", "../x", "task/1", "task_1\x00", ".task", "a" * 81])
-def test_odd_task_ids_are_refused(task_id: str) -> None:
-    with pytest.raises(ValueError, match="task id"):
-        safe_name(task_id, None, "video", 0, "mp4")
-
-
-def name_or_refusal(name: str) -> str | ValueError:
-    try:
-        return safe_name("task_2042864638838083584", name, "video", 0, "mp4")
-    except ValueError as exc:
-        return exc
-
-
-@given(st.text(max_size=400))
-def test_any_name_gives_a_safe_file_name_or_a_plain_refusal(name: str) -> None:
-    result = name_or_refusal(name)
-    if isinstance(result, ValueError):
-        assert str(result)
-        return
-    assert 0 < len(result) <= 100
-    assert not result.startswith(".")
-    assert set(result) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-    assert result.endswith("task_2042864638838083584.mp4")
-
-
-def test_confined_path_keeps_a_plain_name(tmp_path: Path) -> None:
-    assert confined_path(tmp_path, "task_1.mp4") == tmp_path.resolve() / "task_1.mp4"
-
-
-@pytest.mark.parametrize("filename", ["", ".", "..", "../x.mp4", "a/b.mp4", "/etc/passwd", "a\\b", "a\x00b"])
-def test_confined_path_refuses_anything_but_a_plain_name(tmp_path: Path, filename: str) -> None:
-    with pytest.raises(ValueError, match="plain file name"):
-        confined_path(tmp_path, filename)
-
-
-def test_confined_path_refuses_a_link_that_points_outside(tmp_path: Path) -> None:
-    folder = tmp_path / "out"
-    folder.mkdir()
-    (folder / "task_1.mp4").symlink_to(tmp_path / "elsewhere.mp4")
-    with pytest.raises(ValueError, match="outside"):
-        confined_path(folder, "task_1.mp4")
-
-
-def test_stale_partial_downloads_are_swept_fresh_ones_kept(tmp_path: Path) -> None:
-    stale = tmp_path / ".task_1.mp4.part-abc123"
-    fresh = tmp_path / ".task_2.mp4.part-def456"
-    video = tmp_path / "task_3.mp4"
-    for path in (stale, fresh, video):
-        path.write_bytes(b"x")
-    os.utime(stale, (0, 0))
-    removed = sweep_partial_downloads(tmp_path, older_than=3600)
-    assert removed == [stale]
-    assert fresh.exists()
-    assert video.exists()

@@ -25,7 +25,7 @@ import pytest
 import trustme
 from anyio.abc import SocketStream
 
-from imini_mcp.files.downloads import DownloadFailed, DownloadPolicy, download_file
+from imini_mcp.files import DownloadFailed, DownloadPolicy, download_file
 
 FAST = DownloadPolicy(retry_wait=0.01, retry_wait_max=0.02, read_timeout=5, total_timeout=30)
 MP4 = b"\x00\x00\x00\x1cftypisom" + bytes(range(256)) * 40  # 10 252 bytes
@@ -295,7 +295,7 @@ async def test_https_is_verified_against_the_trusted_certificates(
     bundle = tmp_path / "ca.pem"
     certificate_authority.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # as httpx honours it
-    from imini_mcp import direct_get
+    from imini_mcp.files import direct_get
 
     direct_get._tls_context.cache_clear()
     try:
