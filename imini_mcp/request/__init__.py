@@ -6,28 +6,23 @@ words, and the indicative price. Other layers import from here, never from the m
 """
 
 from imini_mcp.request.catalog import (
-    ASSUMED_VIDEO_SECONDS,
-    BODY_FIELDS,
     CATALOG,
     DEFAULT_MODEL,
-    MODEL_IDS,
-    ModelSpec,
-)
-from imini_mcp.request.file_names import FileKind, safe_name
-from imini_mcp.request.pricing import CostEstimate, estimate_cost
-from imini_mcp.request.schema import (
     MAX_DURATION,
     MAX_SHOT_PROMPT,
     MAX_SHOTS,
     MIN_DURATION,
-    GenerateVideoArguments,
-    ImageResolver,
-    VideoRequest,
-    check_generate_arguments,
-    request_notes,
+    MODEL_IDS,
 )
+from imini_mcp.request.check import check_generate_arguments, request_notes
+from imini_mcp.request.file_names import FileKind, safe_name
+from imini_mcp.request.parts import ImageResolver
+from imini_mcp.request.pricing import CostEstimate, estimate_cost
+from imini_mcp.request.problems import InvalidArguments, Problem
+from imini_mcp.request.schema import GenerateVideoArguments, VideoRequest
+from imini_mcp.request.spec import ASSUMED_VIDEO_SECONDS, BODY_FIELDS, ModelSpec
 from imini_mcp.request.task_arguments import GetTaskArguments, ListTasksArguments
-from imini_mcp.request.validation import InvalidArguments, Problem, arguments_schema, check_arguments
+from imini_mcp.request.validation import arguments_schema, check_arguments
 from imini_mcp.request.waits import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, WaitLimits
 
 __all__ = [

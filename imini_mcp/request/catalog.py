@@ -2,123 +2,25 @@
 
 Sources: shared/imini-api.md §2–4 (kling/kling-v3), §7 (the other models) and §8 (prices). Tags say how sure
 a rule is: [DOC] imini's docs say so; [UPSTREAM] the provider behind imini says so; [INFER] nobody says, so
-the safe side is enforced. Generic rule functions (`model_rules.py`, `models.py`) read these tables; the few
-rules no table can hold are named in `ModelSpec.special` and written out in `model_rules.py`. Imports nothing
-from the package, so every other module may read it.
+the safe side is enforced. The shared rules (`rules/fields.py`, `rules/media.py`) read these tables; the few
+rules no table can hold are named in `ModelSpec.special` and written out in one module per model family under
+`rules/`. A model family's own limits that are not `ModelSpec` fields are named constants beside its entries.
+Adding a model: one entry here (and in CATALOG), plus its rule module if it has special rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from imini_mcp.request.spec import ModelSpec, Prices
 
-Role = Literal["first_frame", "last_frame", "asset"]
-# Rules too particular for a table; each name is one function in model_rules.py (or models.py for kling's).
-SpecialRule = Literal["storyboard", "camera", "omni", "motion_control", "seedance", "happyhorse"]
-# When the output length comes from a reference video instead of `duration`.
-LengthFromVideo = Literal["never", "base_video", "any_video"]
-# The length assumed for a cost estimate when a reference video (unseen here) sets it.
-ASSUMED_VIDEO_SECONDS = 5
-
-BODY_FIELDS = (
-    "model",
-    "prompt",
-    "resolution",
-    "aspect_ratio",
-    "duration",
-    "generate_audio",
-    "reference_images",
-    "reference_videos",
-    "reference_audios",
-    "extra_params",
-)
-EXTRA_PARAMS = (
-    "multi_shot",
-    "shot_type",
-    "multi_prompt",
-    "negative_prompt",
-    "cfg_scale",
-    "camera_control",
-    "character_orientation",
-    "audio_setting",
-)
-
-
-@dataclass(frozen=True)
-class Prices:
-    """Indicative credits per second of output (imini decides the real charge)."""
-
-    per_second: Mapping[str, tuple[int, int]]  # resolution → (without audio, with audio)
-    with_video: Mapping[str, int] = field(default_factory=dict)  # resolution → rate with reference_videos
-    rough: bool = False  # no per-second price is published: a rule-of-thumb figure
-    source: str = ""
-
-    def rate(self, resolution: str, audio: bool, with_video: bool) -> int:
-        if with_video and resolution in self.with_video:
-            return self.with_video[resolution]
-        silent, sounding = self.per_second[resolution]
-        return sounding if audio else silent
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Everything this server knows about one model: fields, enums, ranges, defaults, limits, prices."""
-
-    id: str
-    title: str
-    use: str  # what it is for, in a line
-    modes: tuple[str, ...]  # the input combinations it takes, in words
-    resolutions: tuple[str, ...]
-    default_resolution: str
-    aspect_ratios: tuple[str, ...]  # () = no aspect_ratio field
-    default_aspect_ratio: str | None
-    duration: tuple[int, int] | None  # (min, max) whole seconds; None = no duration field
-    default_duration: int | None
-    default_audio: bool | None  # None = no generate_audio field
-    max_prompt: int
-    image_roles: tuple[Role, ...]  # reference_type values it takes; () = the image is sent as {url} only
-    max_images: int
-    prices: Prices
-    min_images: int = 0
-    max_videos: int = 0  # 0 = no reference_videos field
-    min_videos: int = 0
-    refer_types: tuple[str, ...] = ()  # reference_videos[].refer_type values; () = no refer_type
-    max_audios: int = 0  # 0 = no reference_audios field
-    extra_params: tuple[str, ...] = ()  # () = no extra_params field
-    length_from_video: LengthFromVideo = "never"
-    max_video_seconds: int | None = None  # longest input video, when it sets the output length
-    data_uris_documented: bool = False  # are data:image/…;base64 image URLs in this model's docs?
-    max_body_bytes: int | None = None
-    special: tuple[SpecialRule, ...] = ()
-    rules: tuple[str, ...] = ()  # every rule enforced, in words, tagged; shown by list_models and the README
-    notes: tuple[str, ...] = ()
-
-    def takes(self, name: str) -> bool:
-        """Does this model take the top-level body field or `extra_params` key `name`?"""
-        match name:
-            case "model" | "prompt" | "resolution":
-                return True
-            case "aspect_ratio":
-                return bool(self.aspect_ratios)
-            case "duration":
-                return self.duration is not None
-            case "generate_audio":
-                return self.default_audio is not None
-            case "reference_images":
-                return self.max_images > 0
-            case "reference_videos":
-                return self.max_videos > 0
-            case "reference_audios":
-                return self.max_audios > 0
-            case "extra_params":
-                return bool(self.extra_params)
-        return name in self.extra_params
-
-    @property
-    def storyboards(self) -> bool:
-        return "storyboard" in self.special
-
+# Kling storyboards (kling-v3, kling-v3-omni) [UPSTREAM]: shots per video, characters per shot prompt.
+MAX_SHOTS = 6
+MAX_SHOT_PROMPT = 512
+# Kling motion control [UPSTREAM]: the longest motion video with character_orientation image.
+IMAGE_ORIENTATION_MAX_SECONDS = 10
+# Seedance [DOC]: the longest total of the reference videos, and of the reference audio clips.
+SEEDANCE_MEDIA_SECONDS = 15
+# HappyHorse [UPSTREAM]: the most asset images in a video edit.
+HAPPYHORSE_EDIT_MAX_ASSETS = 5
 
 KLING_V3 = ModelSpec(
     id="kling/kling-v3",
@@ -130,7 +32,7 @@ KLING_V3 = ModelSpec(
         "image-to-video: one first_frame",
         "interpolation: one first_frame + one last_frame",
         "multi-reference: 1–4 assets",
-        "storyboard: extra_params.multi_shot with 1–6 shots (optionally from one first_frame)",
+        f"storyboard: extra_params.multi_shot with 1–{MAX_SHOTS} shots (optionally from one first_frame)",
     ),
     resolutions=("720P", "1080P"),
     default_resolution="720P",
@@ -161,8 +63,8 @@ KLING_V3 = ModelSpec(
         "[DOC] duration 3–15 s (default 5); generate_audio default false",
         "[DOC] reference_images ≤ 4: one first_frame, first_frame + last_frame, or 1–4 assets",
         "[INFER] never a last_frame alone, never frames and assets mixed",
-        "[UPSTREAM] storyboard: shot_type required, 1–6 shots of ≥ 1 s and ≤ 512 characters adding up to "
-        "duration; [INFER] only a single first_frame image",
+        f"[UPSTREAM] storyboard: shot_type required, 1–{MAX_SHOTS} shots of ≥ 1 s and ≤ {MAX_SHOT_PROMPT} "
+        "characters adding up to duration; [INFER] only a single first_frame image",
         "[UPSTREAM] camera_control: simple needs exactly one non-zero value in −10…10; not with a last_frame",
         "[INFER] no reference_videos, reference_audios or other extra_params keys",
     ),
@@ -181,7 +83,7 @@ KLING_V3_OMNI = ModelSpec(
         "multi-reference: 1–4 assets",
         "video reference: one reference video (refer_type feature) + 0–4 assets",
         "video edit: one reference video (refer_type base) + 0–4 assets; the output is as long as the video",
-        "storyboard: extra_params.multi_shot with 1–6 shots (optionally from one first_frame)",
+        f"storyboard: extra_params.multi_shot with 1–{MAX_SHOTS} shots (optionally from one first_frame)",
     ),
     resolutions=("720P", "1080P"),
     default_resolution="720P",
@@ -219,6 +121,7 @@ KLING_V3_OMNI = ModelSpec(
         "Kling makes them exclusive)",
         "[INFER] extra_params: only multi_shot, shot_type, multi_prompt (storyboard rules as kling-v3)",
     ),
+    refusal_hints={"negative_prompt": "omni's prompt may say what to avoid itself"},
     notes=(
         "A base (edit) video is billed on its own length, rounded to the nearest second [DOC].",
         "Reference videos must be public http(s) URLs; local files and data URIs are images only.",
@@ -261,8 +164,12 @@ KLING_V3_MOTION_CONTROL = ModelSpec(
         "video must be a public http(s) URL without refer_type",
         "[DOC] no aspect_ratio or duration: the output follows the motion video",
         "[UPSTREAM] extra_params.character_orientation (image | video) is required: image keeps the image's "
-        "orientation (motion video ≤ 10 s), video follows the video (≤ 30 s)",
+        f"orientation (motion video ≤ {IMAGE_ORIENTATION_MAX_SECONDS} s), video follows the video (≤ 30 s)",
     ),
+    refusal_hints={
+        "aspect_ratio": "the motion video sets the framing",
+        "duration": "the output is as long as the motion video",
+    },
     notes=("The output is as long as the motion video (3–30 s upstream); its length is not checked here.",),
 )
 
@@ -272,8 +179,9 @@ _SEEDANCE_RULES = (
     "[DOC] duration 4–15 s (default 5); generate_audio default TRUE (mono)",
     "[INFER] prompt required and ≤ 2500 characters (imini recommends ≤ 1000 English words)",
     "[DOC] reference_images ≤ 9: one first_frame, first_frame + last_frame, or assets",
-    "[DOC] assets may come with reference_videos (≤ 3, public URL, ≤ 15 s in total) and reference_audios "
-    "(≤ 3, ≤ 15 s in total); audio never alone: it needs an asset image or a video; [INFER] videos may "
+    f"[DOC] assets may come with reference_videos (≤ 3, public URL, ≤ {SEEDANCE_MEDIA_SECONDS} s in total) "
+    f"and reference_audios (≤ 3, ≤ {SEEDANCE_MEDIA_SECONDS} s in total); audio never alone: it needs an asset "
+    "image or a video; [INFER] videos may "
     "come without images",
     "[INFER] frame images never combine with videos or audio",
     "[DOC] the whole request body ≤ 64 MB (inline data-URI images count)",
@@ -314,7 +222,8 @@ SEEDANCE_2 = ModelSpec(
     rules=_SEEDANCE_RULES,
     notes=(
         "The documented price is without reference videos; with them the estimate is rough.",
-        "The 15 s total of reference videos and of reference audios cannot be checked here (lengths unknown).",
+        f"The {SEEDANCE_MEDIA_SECONDS} s total of reference videos and of reference audios cannot be checked here "
+        "(lengths unknown).",
     ),
 )
 
@@ -355,7 +264,8 @@ HAPPYHORSE_1 = ModelSpec(
         "text-to-video: no references",
         "image-to-video: one first_frame",
         "reference-to-video: 1–9 assets",
-        "video edit: one reference video + 0–5 assets; the output follows the video (≤ 15 s)",
+        f"video edit: one reference video + 0–{HAPPYHORSE_EDIT_MAX_ASSETS} assets; the output follows the video "
+        "(≤ 15 s)",
     ),
     resolutions=("720P", "1080P"),
     default_resolution="1080P",
@@ -386,9 +296,11 @@ HAPPYHORSE_1 = ModelSpec(
         "[DOC] duration 3–15 s (default 5), not in video edit",
         "[DOC] reference_images ≤ 9: one first_frame, or assets; [INFER] no last_frame",
         "[DOC] reference_videos: at most 1, public URL only: a video edit, with asset images, never a "
-        "first_frame; [UPSTREAM] 0–5 assets in a video edit (a video alone restyles it)",
+        f"first_frame; [UPSTREAM] 0–{HAPPYHORSE_EDIT_MAX_ASSETS} assets in a video edit (a video alone "
+        "restyles it)",
         "[INFER] no generate_audio; extra_params.audio_setting (auto | origin) [UPSTREAM] only in video edit",
     ),
+    refusal_hints={"generate_audio": "a video edit sets its sound with extra_params.audio_setting"},
     notes=(
         "Reference-to-video images should have a shorter side ≥ 400 px [DOC]; this server checks ≥ 300 px.",
         "No per-second price is published: the estimate is imini's rough rule of thumb.",
@@ -423,6 +335,9 @@ MAX_PROMPT_ANY = max(s.max_prompt for s in CATALOG.values())
 MAX_IMAGES_ANY = max(s.max_images for s in CATALOG.values())
 MAX_VIDEOS_ANY = max(s.max_videos for s in CATALOG.values())
 MAX_AUDIOS_ANY = max(s.max_audios for s in CATALOG.values())
+# The widest duration range of any model; each model's own is its spec's `duration`.
+MIN_DURATION = min(s.duration[0] for s in CATALOG.values() if s.duration)
+MAX_DURATION = max(s.duration[1] for s in CATALOG.values() if s.duration)
 
 
 def models_taking(name: str) -> list[str]:
@@ -439,3 +354,10 @@ def used_by(name: str) -> str:
     """'Models: a, b.' for a field description in the flat schema."""
     ids = models_taking(name)
     return "Models: all." if len(ids) == len(CATALOG) else f"Models: {', '.join(ids)}."
+
+
+def choices(
+    values: tuple[str, ...], default: str | None, *, joiner: str = ", ", mark: str = "default"
+) -> str:
+    """`16:9 (default), 9:16, 1:1`: a model's values for a field description, in order, its default marked."""
+    return joiner.join(f"{value} ({mark})" if value == default else value for value in values)

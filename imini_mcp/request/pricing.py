@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from imini_mcp.request.catalog import ASSUMED_VIDEO_SECONDS, KLING_V3
+from imini_mcp.request.catalog import KLING_V3
 from imini_mcp.request.schema import VideoRequest
+from imini_mcp.request.spec import ASSUMED_VIDEO_SECONDS
 
 # credits per second of output, by (resolution, generate_audio); [INFER] multi-shot is priced on its total length
 KLING_V3_RATES: dict[tuple[str, bool], int] = {

@@ -5,7 +5,8 @@ URLs and `input_value` dumps. Here every field (and every item of a list of sub-
 on its own against the same pydantic types that publish the JSON schema, so one bad field never hides
 another, and the cross-field rules can still run on everything that did parse. The result is a
 `Parsed` model built only from validated values, plus the list of `Problem`s and the set of paths
-that were invalid (so cross-field rules can skip what is already reported).
+that were invalid (so cross-field rules can skip what is already reported). pydantic's own messages
+are put in plain words by `explain.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import difflib
 import json
 import types
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
@@ -22,28 +22,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-Loc = tuple[str | int, ...]
+from imini_mcp.request.explain import explain, kind_of
+from imini_mcp.request.problems import InvalidArguments, Loc, Problem, format_path
+
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the arguments: where, what, and how to fix it."""
-
-    path: str
-    problem: str
-    fix: str
-
-    def render(self) -> str:
-        return f"{self.path}: {self.problem} Fix: {self.fix}"
-
-
-def format_path(loc: Iterable[str | int]) -> str:
-    """`("extra_params", "multi_prompt", 1, "duration")` → `extra_params.multi_prompt[1].duration`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "(arguments)"
 
 
 @dataclass
@@ -75,17 +57,6 @@ def arguments_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(schema_generator=ArgumentsSchema)
     schema.pop("title", None)
     return schema
-
-
-class InvalidArguments(Exception):
-    """The arguments break one or more rules; the call did nothing."""
-
-    def __init__(self, problems: list[Problem], headline: str = "Nothing was done.") -> None:
-        self.problems = problems
-        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        lines = [f"{headline} {count} to fix:"]
-        lines += [f"{n}. {p.render()}" for n, p in enumerate(problems, start=1)]
-        super().__init__("\n".join(lines))
 
 
 def check_arguments(model: type[M], raw: Any) -> M:
@@ -129,7 +100,7 @@ def _plan(model: type[BaseModel]) -> tuple[_FieldPlan, ...]:
         inner = _unwrap_optional(info.annotation)
         submodel = _as_model(inner)
         item_model = _as_model(get_args(inner)[0]) if get_origin(inner) is list and get_args(inner) else None
-        annotation = list[Any] | None if item_model is not None else info.annotation
+        annotation: Any = list[Any] | None if item_model is not None else info.annotation
         adapter: TypeAdapter[Any] = TypeAdapter(
             Annotated[annotation, *info.metadata] if info.metadata else annotation
         )
@@ -171,7 +142,7 @@ def _parse_model(model: type[M], data: Any, loc: Loc, out: Parsed[Any], root: ty
         out.problems.append(
             Problem(
                 format_path(loc),
-                f"must be a JSON object, not {_kind(data)}.",
+                f"must be a JSON object, not {kind_of(data)}.",
                 "send an object with the fields described in the tool's schema.",
             )
         )
@@ -258,98 +229,3 @@ def _unknown_field(key: str, loc: Loc, allowed: list[str], root: type[BaseModel]
     return Problem(
         path, "is not a field imini accepts here (unknown fields are refused rather than dropped).", fix
     )
-
-
-# ---------------------------------------------------------------------------------------------------
-# pydantic error → plain words
-
-
-def _kind(value: Any) -> str:
-    match value:
-        case None:
-            return "null"
-        case bool():
-            return "a boolean"
-        case int() | float():
-            return "a number"
-        case str():
-            return "a string"
-        case list():
-            return "an array"
-        case dict():
-            return "an object"
-    return type(value).__name__
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 40 else text[:37] + "…"
-
-
-def _choices(expected: str) -> str:
-    return expected.replace("'", "")
-
-
-def explain(err: Any, prefix: Loc = ()) -> Problem:
-    """Turn one pydantic error dict into a `Problem` (no URLs, no `input_value` dumps)."""
-    loc = (*prefix, *err["loc"])
-    path = format_path(loc)
-    kind: str = err["type"]
-    ctx: dict[str, Any] = err.get("ctx") or {}
-    value = err.get("input")
-    got = f" (got {_show(value)})" if not isinstance(value, dict | list) else ""
-    limit = ctx.get("ge", ctx.get("le", ctx.get("gt", ctx.get("lt"))))
-    simple: dict[str, tuple[str, str]] = {
-        "missing": ("is required but missing.", "add it."),
-        "extra_forbidden": ("is not an accepted field.", "remove it."),
-        "bool_type": (f"must be true or false{got}.", "send a JSON boolean."),
-        "bool_parsing": (f"must be true or false{got}.", "send a JSON boolean."),
-        "int_type": (f"must be a whole number{got}.", "send an integer such as 5."),
-        "int_parsing": (f"must be a whole number{got}.", "send an integer such as 5."),
-        "int_from_float": (f"must be a whole number, not a fraction{got}.", "round it to a whole number."),
-        "float_type": (f"must be a number{got}.", "send a JSON number."),
-        "float_parsing": (f"must be a number{got}.", "send a JSON number."),
-        "string_type": (f"must be a string{got}.", "send text in double quotes."),
-        "list_type": (f"must be an array{got}.", "send a JSON array."),
-        "dict_type": (f"must be an object{got}.", "send a JSON object."),
-        "model_type": (f"must be an object{got}.", "send a JSON object."),
-        "model_attributes_type": (f"must be an object{got}.", "send a JSON object."),
-        "literal_error": (
-            f"must be one of {_choices(str(ctx.get('expected', '')))}{got}.",
-            f"use one of {_choices(str(ctx.get('expected', '')))}, spelled exactly.",
-        ),
-        "greater_than_equal": (f"must be at least {limit}{got}.", f"use a value ≥ {limit}."),
-        "less_than_equal": (f"must be at most {limit}{got}.", f"use a value ≤ {limit}."),
-        "greater_than": (f"must be more than {limit}{got}.", f"use a value > {limit}."),
-        "less_than": (f"must be less than {limit}{got}.", f"use a value < {limit}."),
-    }
-    if kind in simple:
-        problem, fix = simple[kind]
-        return Problem(path, problem, fix)
-    if kind == "string_too_long":
-        size = len(value) if isinstance(value, str) else "?"
-        return Problem(
-            path,
-            f"is {size} characters long; the limit is {ctx.get('max_length')}.",
-            f"shorten it to at most {ctx.get('max_length')} characters.",
-        )
-    if kind == "string_too_short":
-        return Problem(path, "must not be empty.", "give it some text.")
-    if kind == "too_long":
-        return Problem(
-            path,
-            f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed.",
-            f"remove items until at most {ctx.get('max_length')} remain.",
-        )
-    if kind == "too_short":
-        return Problem(
-            path,
-            f"has {ctx.get('actual_length')} items; at least {ctx.get('min_length')} are needed.",
-            f"add items until there are at least {ctx.get('min_length')}.",
-        )
-    if kind == "value_error":
-        message, _, fix = str(ctx.get("error", err["msg"])).partition(" Fix: ")
-        return Problem(
-            path, message.rstrip(".") + ".", fix or "see the field's description in the tool schema."
-        )
-    return Problem(path, f"{err['msg']}{got}.", "see the field's description in the tool schema.")
