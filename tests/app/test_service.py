@@ -11,7 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 import httpx2
@@ -19,6 +19,7 @@ import pytest
 
 from imini_mcp.app import Account, BackgroundJobs, VideoService, recover_interrupted_submits
 from imini_mcp.imini import (
+    DOCUMENTED_STATUSES,
     IminiClient,
     IminiError,
     PollSchedule,
@@ -27,9 +28,9 @@ from imini_mcp.imini import (
     TaskFollower,
     TaskNotFound,
 )
-from imini_mcp.request import GenerateVideoArguments, WaitLimits, check_generate_arguments
+from imini_mcp.request import GenerateVideoArguments, ListTasksArguments, WaitLimits, check_generate_arguments
 from imini_mcp.simulator import Fault
-from imini_mcp.store import SqliteTaskStore
+from imini_mcp.store import SqliteTaskStore, TaskState
 from tests.conftest import FAKE_KEY, FAST_RETRY, Backend
 
 pytestmark = pytest.mark.anyio
@@ -183,3 +184,13 @@ def test_a_submit_left_in_flight_by_a_dead_process_is_settled_as_outcome_unknown
         settled = store.get_by_journal_id(record.journal_id)
     assert settled is not None
     assert settled.state == "outcome_unknown"
+
+
+def test_the_list_filter_offers_every_imini_status_and_every_settled_state() -> None:
+    """list_tasks' status enum is imini's statuses plus the store states a person may look for."""
+    [enum] = [
+        arg for arg in get_args(ListTasksArguments.model_fields["status"].annotation) if arg is not type(None)
+    ]
+    assert set(get_args(enum)) == set(DOCUMENTED_STATUSES) | (
+        set(get_args(TaskState)) - {"submitting", "accepted"}
+    )

@@ -20,8 +20,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from imini_mcp.imini import Clock, ConfigurationError, PollSchedule
-from imini_mcp.mcp.http import build_http_app, check_exposure
 from imini_mcp.mcp import build_server
+from imini_mcp.mcp.http import build_http_app, check_exposure
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
 from tests.conftest import FAKE_KEY, FAST_RETRY, TIME_SCALE

@@ -11,7 +11,7 @@ import pytest
 from imini_mcp.mcp.tools.list_models import ModelList
 from imini_mcp.request import CATALOG, MODEL_IDS
 from tests.conftest import Backend
-from tests.test_inspector import INSPECTOR, NODE, inspector
+from tests.e2e.test_inspector import INSPECTOR, NODE, inspector
 
 IMAGE = "https://example.com/cat.png"
 VIDEO = "https://example.com/dance.mp4"

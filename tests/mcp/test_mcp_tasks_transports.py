@@ -18,9 +18,9 @@ import httpx2
 import pytest
 from mcp import Client, MCPError, StdioServerParameters
 
+from tests.mcp.test_http import TOKEN
 from tests.processes import http_server_process
 from tests.tasks_client import TasksClientExtension, get_task
-from tests.test_http import TOKEN
 
 pytestmark = pytest.mark.anyio
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
@@ -22,8 +23,9 @@ async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallT
     state = state_of(ctx)
     with tool_errors():
         args = check_arguments(ListTasksArguments, arguments)
+        since = cast("datetime | None", args.since)  # published as text; its validator made it a datetime
         listing = await state.service.list_tasks(
-            account_of(ctx), status=args.status, since=args.since, limit=args.limit
+            account_of(ctx), status=args.status, since=since, limit=args.limit
         )
     return tool_result(listing, render_task_list(listing))
 
