@@ -12,6 +12,7 @@ import random
 import subprocess
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 from harness import (
@@ -33,7 +34,7 @@ from harness import (
 from rawrpc import stdio_server
 
 BENCH = "1 cold start"
-GOAL = 1.15
+GOAL = 1.10  # by the paired median: the same-round ratios cancel the machine's drift
 DUMMY_KEY = "bench-dummy-key-not-real"
 
 
@@ -170,19 +171,18 @@ def run(quick: bool) -> list[Row]:
         echo = median(times["echo"])
         for name, label in (("imini", "imini-mcp (dummy key)"), ("simulate", "imini-mcp --simulate")):
             # Same-round ratios cancel slow drift of the machine; their median is a second opinion.
+            # The goal is judged on these paired ratios (the ratio of the two medians is in the note).
             paired = median([a / b for a, b in zip(times[name], times["echo"], strict=True)])
-            rows.append(
-                ratio_row(
-                    BENCH,
-                    f"spawn → tools/list, {label}, median of {rounds}",
-                    median(times[name]),
-                    echo,
-                    ms,
-                    goal_max=GOAL,
-                    note=f"spread {spread(times[name], ms)}, echo {spread(times['echo'], ms)}; "
-                    f"median of same-round ratios {paired:.2f}×",
-                )
+            row = ratio_row(
+                BENCH,
+                f"spawn → tools/list, {label}, median of {rounds}; ratio = median of same-round ratios",
+                median(times[name]),
+                echo,
+                ms,
+                note=f"spread {spread(times[name], ms)}, echo {spread(times['echo'], ms)}; "
+                f"ratio of the medians {median(times[name]) / echo:.2f}×",
             )
+            rows.append(replace(row, ratio=paired, goal=f"≤ {GOAL:g}×", ok=paired <= GOAL))
         rows.append(
             ratio_row(
                 BENCH,

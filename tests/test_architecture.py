@@ -112,6 +112,13 @@ def test_other_layers_are_reached_through_their_package() -> None:
     assert inside == []
 
 
+def test_mcp_reaches_the_store_only_to_open_it() -> None:
+    """MCP Tasks and tools go through the app's use cases; only the lifespan (which opens it) sees the store."""
+    assert sorted(
+        m for m, targets in GRAPH.items() if layer_of(m) == "mcp" and "imini_mcp.store" in targets
+    ) == ["imini_mcp.mcp.lifespan"]
+
+
 def test_the_simulator_imports_nothing_else_of_the_package() -> None:
     outside = sorted(
         f"{module} imports {target}"

@@ -43,9 +43,8 @@ class Special:
 
     check: Rule
     before_media: bool = False  # True: a cross-field rule on extra_params, reported before the media counts
-    checks_prompt: bool = (
-        False  # True: `check` says when the prompt is required (the shared check is skipped)
-    )
+    # True: `check` says when the prompt is required (the shared check is skipped)
+    checks_prompt: bool = False
     first_notes: Notes = no_notes  # notes before the shared ones (how imini reads this request)
     notes: Notes = no_notes  # notes after the shared ones (the model's limits not checked here)
 
