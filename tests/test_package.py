@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from imini_mcp.imini.errors import (
     error_for_status,
 )
 from imini_mcp.mcp.simulated import SimulatedImini
-from imini_mcp.mcp.tooling import RawArguments
+from imini_mcp.mcp.tooling import RawArguments, SelfValidatingTool
+from imini_mcp.mcp.tools import SPECS
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import API_PREFIX
 
@@ -107,6 +109,18 @@ def test_sdk_internals_this_server_relies_on_are_still_there() -> None:
     assert RawArguments.model_validate({"a": 1}).model_dump_one_level() == {"arguments": {"a": 1}}
     assert {"parameters", "fn_metadata"} <= set(Tool.model_fields)
     assert FuncMetadata.validate_arguments.__doc__  # the path Tool.run takes
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+def test_a_hand_built_tool_is_what_the_sdk_would_build(spec: SelfValidatingTool) -> None:
+    """tooling.py builds Tool objects itself (schemas from the shipped file); all else matches from_function."""
+    built = spec.build()
+    assert inspect.iscoroutinefunction(spec.fn)
+    sdk = Tool.from_function(spec.fn, title=spec.title, annotations=built.annotations)
+    same = ("name", "title", "description", "is_async", "context_kwarg", "resolved_params", "annotations")
+    assert {f: getattr(built, f) for f in same} == {f: getattr(sdk, f) for f in same}
+    assert built.output_schema == sdk.output_schema
+    assert built.parameters == spec.derived_schemas()["input"]
 
 
 @pytest.mark.anyio

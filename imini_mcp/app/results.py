@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from imini_mcp.imini import TaskFailure, Video
-from imini_mcp.request import CostEstimate
+from imini_mcp.request import CostEstimate, LazyModel
 
 
-class LocalFile(BaseModel):
+class LocalFile(LazyModel):
     """A result saved on this machine (output mode file or both)."""
 
     path: str = Field(description="Absolute path of the saved file.")
@@ -22,7 +22,7 @@ class LocalFile(BaseModel):
     source_url: str = Field(description="Where it was downloaded from.")
 
 
-class TaskView(BaseModel):
+class TaskView(LazyModel):
     """A video task as this server knows it."""
 
     task_id: str = Field(description="imini's task id; keep it to check on the video later.")
@@ -48,7 +48,7 @@ class TaskView(BaseModel):
     next_step: str = Field(description="What to do next, in words.")
 
 
-class GenerateVideoResult(BaseModel):
+class GenerateVideoResult(LazyModel):
     """What `generate_video` did: a dry run, or the submitted task."""
 
     submitted: bool = Field(
@@ -67,7 +67,7 @@ class GenerateVideoResult(BaseModel):
     next_step: str = Field(description="What to do next, in words.")
 
 
-class TaskSummary(BaseModel):
+class TaskSummary(LazyModel):
     """One entry of the local task journal."""
 
     journal_id: int = Field(description="This server's own number for the entry.")
@@ -88,7 +88,7 @@ class TaskSummary(BaseModel):
     next_step: str
 
 
-class TaskList(BaseModel):
+class TaskList(LazyModel):
     """Tasks from the local journal, newest first."""
 
     tasks: list[TaskSummary]

@@ -20,7 +20,7 @@ def is_terminal(status: str | None) -> bool:
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on first use: a faster start
 
 
 class Video(_Lenient):

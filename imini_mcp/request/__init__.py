@@ -16,6 +16,7 @@ from imini_mcp.request.catalog import (
 )
 from imini_mcp.request.check import check_generate_arguments, request_notes
 from imini_mcp.request.file_names import FileKind, safe_name
+from imini_mcp.request.lazy_model import LazyModel
 from imini_mcp.request.parts import ImageResolver
 from imini_mcp.request.pricing import CostEstimate, estimate_cost
 from imini_mcp.request.problems import InvalidArguments, Problem
@@ -43,6 +44,7 @@ __all__ = [
     "GetTaskArguments",
     "ImageResolver",
     "InvalidArguments",
+    "LazyModel",
     "ListTasksArguments",
     "ModelSpec",
     "Problem",

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -34,11 +33,12 @@ from imini_mcp.request.catalog import (
     MODEL_IDS,
     used_by,
 )
+from imini_mcp.request.lazy_model import LazyModel
 
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 
 
-class StrictModel(BaseModel):
+class StrictModel(LazyModel):
     """Unknown fields are refused: silently dropping them would send a different request than meant."""
 
     model_config = ConfigDict(extra="forbid")

@@ -8,9 +8,10 @@ sound, happyhorse's 1080P) are priced as imini will apply them.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from imini_mcp.request.catalog import KLING_V3
+from imini_mcp.request.lazy_model import LazyModel
 from imini_mcp.request.schema import VideoRequest
 from imini_mcp.request.spec import ASSUMED_VIDEO_SECONDS
 
@@ -26,7 +27,7 @@ ROUGH_DISCLAIMER = (
 )
 
 
-class CostEstimate(BaseModel):
+class CostEstimate(LazyModel):
     """Indicative credits for a request, from imini's published per-second rates."""
 
     credits: int = Field(description="Estimated credits: rate × seconds.")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from imini_mcp.request.lazy_model import LazyModel
 from imini_mcp.request.waits import WAIT_LIMITS_IN_WORDS
 
 TASK_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
@@ -27,7 +28,7 @@ def _parse_since(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class GetTaskArguments(BaseModel):
+class GetTaskArguments(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     task_id: str = Field(
@@ -42,7 +43,7 @@ class GetTaskArguments(BaseModel):
     )
 
 
-class ListTasksArguments(BaseModel):
+class ListTasksArguments(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["queued", "processing", "succeeded", "failed", "outcome_unknown", "rejected"] | None = (

@@ -20,7 +20,7 @@ TASK_STATES: Final[frozenset[str]] = frozenset(get_args(TaskState))
 class TaskRecord(BaseModel):
     """One journalled submit, as stored. Immutable snapshot; read again for fresh data."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # built on first use: a faster start
 
     journal_id: int
     owner: str

@@ -1,7 +1,8 @@
 """The published surface is pinned: tools/list, prompts/list and resources/templates/list, byte for byte.
 
-A change to what clients see must be deliberate: regenerate the pins with `IMINI_UPDATE_PINS=1 pytest
-tests/mcp/test_published_surface.py` and review the diff in tests/mcp/pins/.
+A change to what clients see must be deliberate: regenerate the pins (and the tool schemas the package ships,
+imini_mcp/mcp/tools/schemas.json) with `IMINI_UPDATE_PINS=1 pytest tests/mcp/test_published_surface.py` and
+review the diff.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from typing import Any
 
 import pytest
 from mcp import Client
+
+import imini_mcp.mcp.tools as tools_package
+from imini_mcp.mcp.tooling import SCHEMAS_FILE
+from imini_mcp.mcp.tools import SPECS
 
 pytestmark = pytest.mark.anyio
 
@@ -40,3 +45,12 @@ async def test_published_surface_is_unchanged(connect: Any, mode: str, method: s
     if os.environ.get("IMINI_UPDATE_PINS") == "1":
         pin.write_text(_text(result), encoding="utf-8")
     assert _text(result) == pin.read_text(encoding="utf-8")
+
+
+def test_the_shipped_tool_schemas_are_what_the_models_publish() -> None:
+    """schemas.json (read at start instead of building the schemas) matches the models, key order included."""
+    derived = _text({spec.name: spec.derived_schemas() for spec in SPECS})
+    shipped = Path(tools_package.__file__).parent / SCHEMAS_FILE
+    if os.environ.get("IMINI_UPDATE_PINS") == "1":
+        shipped.write_text(derived, encoding="utf-8")
+    assert derived == shipped.read_text(encoding="utf-8")

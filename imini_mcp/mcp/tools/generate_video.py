@@ -14,7 +14,7 @@ from imini_mcp.mcp.context import account_of, progress_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.results import render_generate, tool_result
 from imini_mcp.mcp.state import AppState
-from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.mcp.tooling import SelfValidatingTool
 from imini_mcp.request import GenerateVideoArguments, check_generate_arguments
 
 NAME = "generate_video"
@@ -52,7 +52,7 @@ async def generate_video(
     return tool_result(result, render_generate(result), result.task)
 
 
-TOOL = self_validating_tool(
+SPEC = SelfValidatingTool(
     generate_video,
     arguments_model=GenerateVideoArguments,
     title="Generate a video (imini)",

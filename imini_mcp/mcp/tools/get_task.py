@@ -11,7 +11,7 @@ from imini_mcp.app import TaskView
 from imini_mcp.mcp.context import account_of, progress_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.results import render_task, tool_result
-from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.mcp.tooling import SelfValidatingTool
 from imini_mcp.request import GetTaskArguments, check_arguments
 
 
@@ -32,7 +32,7 @@ async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToo
     return tool_result(view, render_task(view), view)
 
 
-TOOL = self_validating_tool(
+SPEC = SelfValidatingTool(
     get_task,
     arguments_model=GetTaskArguments,
     title="Check a video task",

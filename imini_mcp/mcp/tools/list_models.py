@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema
 
-from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.mcp.tooling import SelfValidatingTool
 from imini_mcp.request import (
     ASSUMED_VIDEO_SECONDS,
     BODY_FIELDS,
@@ -20,13 +20,14 @@ from imini_mcp.request import (
     DEFAULT_MODEL,
     MODEL_IDS,
     InvalidArguments,
+    LazyModel,
     ModelSpec,
     Problem,
     check_arguments,
 )
 
 
-class ListModelsArguments(BaseModel):
+class ListModelsArguments(LazyModel):
     """Arguments of `list_models`: none, or one model to describe."""
 
     model_config = ConfigDict(extra="forbid")
@@ -36,7 +37,7 @@ class ListModelsArguments(BaseModel):
     )
 
 
-class DurationRange(BaseModel):
+class DurationRange(LazyModel):
     """Output length the caller may set, in whole seconds."""
 
     min: int
@@ -44,7 +45,7 @@ class DurationRange(BaseModel):
     default: int
 
 
-class PriceRow(BaseModel):
+class PriceRow(LazyModel):
     """One indicative rate."""
 
     resolution: str
@@ -54,7 +55,7 @@ class PriceRow(BaseModel):
     credits_for_5_seconds: int
 
 
-class ModelInfo(BaseModel):
+class ModelInfo(LazyModel):
     """One video model: what it is for, what it takes, its limits, defaults and prices."""
 
     id: str = Field(description="The value for generate_video's `model`.")
@@ -86,7 +87,7 @@ class ModelInfo(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class ModelList(BaseModel):
+class ModelList(LazyModel):
     """The video models generate_video can use."""
 
     models: list[ModelInfo]
@@ -261,7 +262,7 @@ async def list_models(arguments: dict[str, Any]) -> Annotated[CallToolResult, Mo
     )
 
 
-TOOL = self_validating_tool(
+SPEC = SelfValidatingTool(
     list_models,
     arguments_model=ListModelsArguments,
     title="List video models",

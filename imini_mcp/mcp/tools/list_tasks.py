@@ -12,7 +12,7 @@ from imini_mcp.app import TaskList
 from imini_mcp.mcp.context import account_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.results import render_task_list, tool_result
-from imini_mcp.mcp.tooling import self_validating_tool
+from imini_mcp.mcp.tooling import SelfValidatingTool
 from imini_mcp.request import ListTasksArguments, check_arguments
 
 
@@ -30,7 +30,7 @@ async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallT
     return tool_result(listing, render_task_list(listing))
 
 
-TOOL = self_validating_tool(
+SPEC = SelfValidatingTool(
     list_tasks,
     arguments_model=ListTasksArguments,
     title="List video tasks",
