@@ -3,19 +3,13 @@ image- and reference-to-video (characterN names the N-th image) and video edit, 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from imini_mcp.request import check_generate_arguments
-from imini_mcp.simulator import validate_generate_request
 from tests.request.builders import (
     CAT,
     FIRST,
     HORSE,
     LAST,
-    assert_refused,
-    assert_sent,
     assets,
     image,
     sent_assets,
@@ -89,20 +83,6 @@ VALID = [
         id="a video URL's scheme is sent in lower case, without surrounding spaces",
     ),
 ]
-
-
-@pytest.mark.parametrize(("args", "body"), VALID)
-def test_valid_arguments_become_this_exact_body(args: dict[str, Any], body: dict[str, Any]) -> None:
-    """Valid happyhorse arguments are sent as exactly this body."""
-    assert_sent(args, body)
-
-
-@pytest.mark.parametrize(("args", "body"), VALID)
-def test_the_simulated_imini_accepts_every_body_this_server_sends(
-    args: dict[str, Any], body: dict[str, Any]
-) -> None:
-    """The independent simulated imini accepts each of these bodies."""
-    assert validate_generate_request(check_generate_arguments(args).to_body()) == []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -196,9 +176,3 @@ INVALID = [
         id="happyhorse first_frame mixed with an asset",
     ),
 ]
-
-
-@pytest.mark.parametrize(("args", "paths"), INVALID)
-def test_invalid_arguments_report_exactly_these_paths(args: dict[str, Any], paths: set[str]) -> None:
-    """Invalid happyhorse arguments are refused with exactly these problems, nothing sent."""
-    assert_refused(args, paths)

@@ -29,8 +29,6 @@ from tests.request.builders import (
     LEAKS,
     MP,
     V3,
-    assert_refused,
-    assert_sent,
     camera,
     image,
     problems_of,
@@ -240,12 +238,6 @@ VALID = [
 ]
 
 
-@pytest.mark.parametrize(("args", "body"), VALID)
-def test_valid_arguments_become_this_exact_body(args: dict[str, Any], body: dict[str, Any]) -> None:
-    """Valid arguments are sent as exactly this body."""
-    assert_sent(args, body)
-
-
 def test_the_documented_example_keeps_its_key_order() -> None:
     """imini's documented example comes out byte for byte, keys in its order."""
     sent = check_generate_arguments(DOCUMENTED_EXAMPLE).to_body()
@@ -415,12 +407,6 @@ INVALID = [
         id="multi_shot yes is not a boolean",
     ),
 ]
-
-
-@pytest.mark.parametrize(("args", "paths"), INVALID)
-def test_invalid_arguments_report_exactly_these_paths(args: dict[str, Any], paths: set[str]) -> None:
-    """Invalid arguments are refused with exactly these problems, nothing sent."""
-    assert_refused(args, paths)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,19 +3,13 @@ one reference video to edit (refer_type base) or imitate (feature), named in the
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from imini_mcp.request import check_generate_arguments
-from imini_mcp.simulator import validate_generate_request
 from tests.request.builders import (
     CAT,
     FIRST,
     LAST,
     OMNI,
-    assert_refused,
-    assert_sent,
     assets,
     image,
     sent_assets,
@@ -96,20 +90,6 @@ VALID = [
         id="omni first and last frame with audio",
     ),
 ]
-
-
-@pytest.mark.parametrize(("args", "body"), VALID)
-def test_valid_arguments_become_this_exact_body(args: dict[str, Any], body: dict[str, Any]) -> None:
-    """Valid omni arguments are sent as exactly this body."""
-    assert_sent(args, body)
-
-
-@pytest.mark.parametrize(("args", "body"), VALID)
-def test_the_simulated_imini_accepts_every_body_this_server_sends(
-    args: dict[str, Any], body: dict[str, Any]
-) -> None:
-    """The independent simulated imini accepts each of these bodies."""
-    assert validate_generate_request(check_generate_arguments(args).to_body()) == []
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -226,9 +206,3 @@ INVALID = [
         id="omni camera_control",
     ),
 ]
-
-
-@pytest.mark.parametrize(("args", "paths"), INVALID)
-def test_invalid_arguments_report_exactly_these_paths(args: dict[str, Any], paths: set[str]) -> None:
-    """Invalid omni arguments are refused with exactly these problems, nothing sent."""
-    assert_refused(args, paths)
