@@ -36,7 +36,7 @@ CONTEXT_ARGUMENT = "ctx"  # tools are `async def tool(arguments: dict[, ctx: Con
 class RawArguments(ArgModelBase):
     """Accepts any arguments and hands them to the tool unchanged as `arguments`."""
 
-    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, defer_build=True)  # on first call
 
     def model_dump_one_level(self) -> dict[str, Any]:
         return {"arguments": dict(self.model_extra or {})}

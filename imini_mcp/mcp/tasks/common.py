@@ -61,12 +61,12 @@ def state(ctx: ServerRequestContext[Any, Any]) -> AppState:
 
 
 class TaskIdParams(RequestParams):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)  # built on first use
     task_id: str = Field(alias="taskId")
 
 
 class CursorParams(RequestParams):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     cursor: str | None = None
 
 
