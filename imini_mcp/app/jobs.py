@@ -63,13 +63,13 @@ class BackgroundJobs:
         args: GenerateVideoArguments,
         account: Account,
         meta: Callable[[GenerateVideoResult], dict[str, Any]],
-    ) -> tuple[Job, GenerateVideoResult]:
+    ) -> Job:
         """Submit without waiting (raises as `generate` does), store `meta(result)` on the task, start following."""
         result = await self.service.generate(args.model_copy(update={"wait_seconds": 0}), account)
         assert result.task is not None
         record = await self._merge(account.owner, result.task.task_id, meta(result))
         self.ensure(account, result.task.task_id)
-        return Job(record, finished=False), result
+        return Job(record, finished=False)
 
     async def load(self, account: Account, task_id: str) -> Job | None:
         """The caller's job, or None (not theirs, or not a job)."""

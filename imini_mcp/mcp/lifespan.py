@@ -66,7 +66,8 @@ def make_lifespan(settings: Settings, overrides: Overrides) -> Lifespan:
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
             http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock)
-            store = _open_store(stack, settings, overrides.downloads or DownloadPolicy())
+            downloads = overrides.downloads or DownloadPolicy()
+            store = _open_store(stack, settings, downloads)
             tg = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(tg.cancel_scope.cancel)  # poll loops and background jobs end with the server
             follower = TaskFollower(tg, schedule=overrides.schedule, clock=overrides.clock)
@@ -77,10 +78,7 @@ def make_lifespan(settings: Settings, overrides: Overrides) -> Lifespan:
                 follower=follower,
                 limits=WaitLimits(settings.default_wait_seconds, settings.max_wait_seconds),
                 delivery=FileDelivery(
-                    store,
-                    settings.output_dir,
-                    default_mode=settings.output_mode,
-                    policy=overrides.downloads or DownloadPolicy(),
+                    store, settings.output_dir, default_mode=settings.output_mode, policy=downloads
                 ),
             )
             client = IminiClient(http, base_url=base_url, api_key=api_key, policy=overrides.retry)

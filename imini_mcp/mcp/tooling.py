@@ -14,7 +14,6 @@ fails when the file and the models disagree, and regenerates it with IMINI_UPDAT
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from importlib import resources
 from typing import Any, get_args, get_type_hints
 
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict
@@ -30,7 +30,6 @@ from pydantic import BaseModel, ConfigDict
 from imini_mcp.request import arguments_schema
 
 SCHEMAS_FILE = "schemas.json"
-CONTEXT_ARGUMENT = "ctx"  # tools are `async def tool(arguments: dict[, ctx: Context])`
 
 
 class RawArguments(ArgModelBase):
@@ -97,8 +96,6 @@ class SelfValidatingTool:
                 arg_model=RawArguments, output_schema=schemas["output"], output_model=self.result_model()
             ),
             is_async=True,
-            context_kwarg=CONTEXT_ARGUMENT
-            if CONTEXT_ARGUMENT in inspect.signature(self.fn).parameters
-            else None,
+            context_kwarg=find_context_parameter(self.fn),
             annotations=annotations,
         )

@@ -148,9 +148,7 @@ async def test_list_tasks_is_newest_first_and_per_owner(world: World) -> None:
 
 
 async def test_a_background_job_is_followed_to_the_end(world: World) -> None:
-    job, _result = await world.jobs.submit(
-        request(), world.account, lambda r: {"cost": r.estimated_cost.credits}
-    )
+    job = await world.jobs.submit(request(), world.account, lambda r: {"cost": r.estimated_cost.credits})
     assert job.meta == {"cost": 600}
     await world.jobs.wait_done("", job.task_id)
     loaded = await world.jobs.load(world.account, job.task_id)
@@ -161,7 +159,7 @@ async def test_a_background_job_is_followed_to_the_end(world: World) -> None:
 
 
 async def test_a_cancelled_job_stops_being_followed(world: World) -> None:
-    job, _ = await world.jobs.submit(request(), world.account, lambda r: {})
+    job = await world.jobs.submit(request(), world.account, lambda r: {})
     cancelled = await world.jobs.cancel(world.account, job.task_id, at="2026-12-02T00:00:00Z")
     await world.jobs.wait_done("", job.task_id)
     assert cancelled.meta["cancelled_at"] == "2026-12-02T00:00:00Z"

@@ -219,7 +219,7 @@ async def create(
         }
 
     try:
-        job, _ = await app.jobs.submit(args, account(ctx), meta)
+        job = await app.jobs.submit(args, account(ctx), meta)
     except IminiError as exc:
         return exc
     return view_of(ctx, job)
