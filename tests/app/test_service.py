@@ -130,7 +130,7 @@ async def test_get_task_reads_imini_once_or_waits(world: World) -> None:
     submitted = await world.service.generate(request(), world.account)
     assert submitted.task is not None
     now = await world.service.get_task(submitted.task.task_id, world.account, wait_seconds=0)
-    assert now.status == "queued"
+    assert now.status in ("queued", "processing")  # queued lasts 0.1 s of real time here
     done = await world.service.get_task(submitted.task.task_id, world.account, wait_seconds=300)
     assert done.status == "succeeded"
     with pytest.raises(TaskNotFound):

@@ -133,7 +133,8 @@ async def test_submit_then_get_task_until_succeeded(connect: Any, backend: Backe
         assert task["task_id"].startswith("task_")
         assert f'"task_id": "{task["task_id"]}"' in task["next_step"]
         first = await client.call_tool("get_task", {"task_id": task["task_id"]})
-        assert first.structured_content["status"] == "queued"
+        # Queued lasts 0.1 s of real time here: a slow machine may already see it processing.
+        assert first.structured_content["status"] in ("queued", "processing")
         assert not first.structured_content["is_terminal"]
         done = await client.call_tool("get_task", {"task_id": task["task_id"], "wait_seconds": 120})
     view = done.structured_content
