@@ -19,7 +19,8 @@ from imini_mcp.settings import Settings
 from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
 
 # Every test is watched for the API key (tool results, errors, logs): see tests/secret_scan.py.
-pytest_plugins = ["tests.secret_scan"]
+# tests/postgres.py: a throwaway PostgreSQL server for the session, a fresh database per test (pg_url).
+pytest_plugins = ["tests.secret_scan", "tests.postgres"]
 
 # A recognisable fake key: the secret-hygiene checks look for it in every output.
 FAKE_KEY = "imini-test-key-DO-NOT-LEAK-7f3a9c"

@@ -1,6 +1,6 @@
 """The task store contract: `TaskStore`, the `TaskRecord` it stores, and the errors it raises.
 
-Every implementation (SQLite today) keeps this contract, and tests/store/test_store_contract.py checks it.
+Every implementation (SQLite, PostgreSQL) keeps this contract, and tests/store/test_store_contract.py checks it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any, Final, Literal, Protocol, get_args, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 from imini_mcp.imini import TERMINAL_STATUSES
+from imini_mcp.store.coordination import Coordination
 
 __all__ = ["TASK_STATES", "IdempotencyConflict", "TaskRecord", "TaskState", "TaskStore"]
 
@@ -61,7 +62,7 @@ class IdempotencyConflict(Exception):
 
 
 @runtime_checkable
-class TaskStore(Protocol):
+class TaskStore(Coordination, Protocol):
     """The durable record of every submitted task: what each implementation must guarantee.
 
     - Synchronous and thread-safe (the async app calls it from worker threads); several processes may
@@ -76,6 +77,7 @@ class TaskStore(Protocol):
     - Times (submitted_at, updated_at, last_polled_at) are unix seconds from the store's clock.
     - Records are returned as fresh immutable snapshots; ``body`` and ``options`` read back equal to
       what was written, dict key order included (``body`` is exactly what was sent upstream).
+    - One poller per task across processes, and waking waiters on changes: `Coordination` (coordination.py).
     """
 
     def begin_submit(

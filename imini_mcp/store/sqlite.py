@@ -19,6 +19,7 @@ from typing import Any, Final
 from imini_mcp.imini import TERMINAL_STATUSES
 from imini_mcp.store.base import TASK_STATES, IdempotencyConflict, TaskRecord, TaskState
 from imini_mcp.store.sqlite_connection import immediate, open_connection
+from imini_mcp.store.sqlite_coordination import SqliteCoordination
 from imini_mcp.store.sqlite_schema import (
     ORDER_NEWEST,
     ORDER_OLDEST,
@@ -33,8 +34,8 @@ __all__ = ["SqliteTaskStore"]
 DEFAULT_BUSY_TIMEOUT: Final = 30.0  # seconds a write waits for another process before "database is locked"
 
 
-class SqliteTaskStore:
-    """The task journal stored in one SQLite file.
+class SqliteTaskStore(SqliteCoordination):
+    """The task journal stored in one SQLite file (poll leases and the watcher: sqlite_coordination.py).
 
     Args:
         path: the database file; its parent directory is created if missing.

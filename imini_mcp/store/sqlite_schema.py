@@ -63,6 +63,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Per-task choices that matter after the submit (e.g. output mode and file name for downloads).
         "ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}'",
     ),
+    (
+        # The poll lease (sqlite_coordination.py): which process polls the task, until when (store clock).
+        "ALTER TABLE tasks ADD COLUMN poller TEXT",
+        "ALTER TABLE tasks ADD COLUMN lease_until REAL",
+        "CREATE INDEX tasks_poller ON tasks (poller) WHERE poller IS NOT NULL",
+    ),
 )
 
 

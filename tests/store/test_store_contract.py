@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from psycopg_pool import PoolClosed
 
 from imini_mcp.store import IdempotencyConflict, SqliteTaskStore, TaskRecord, TaskStore
 from tests.store.conftest import BODY, MODEL, VIDEO, FakeClock, accepted, submit
@@ -28,16 +29,25 @@ class StoreFactory:
     name: str
     # open(place, clock): a store on the data kept at `place`, an empty directory of its own for each test.
     # Opening the same place again gives another store on the same data, like a restart or another process.
+    # A module-level function (child processes of the race tests get it by reference).
     open: Callable[[Path, Clock], TaskStore]
     closed_error: type[Exception]  # what a call on a closed store raises
+    needs: str | None = None  # a fixture that prepares `place` first (e.g. a fresh database named there)
 
 
 def _sqlite(place: Path, clock: Clock) -> TaskStore:
     return SqliteTaskStore(place / "journal.db", clock=clock)
 
 
+def _postgres(place: Path, clock: Clock) -> TaskStore:
+    from imini_mcp.store.postgres import PostgresTaskStore
+
+    return PostgresTaskStore((place / "postgres.url").read_text(encoding="utf-8"), clock=clock)
+
+
 STORE_FACTORIES: list[StoreFactory] = [
     StoreFactory("sqlite", _sqlite, closed_error=sqlite3.ProgrammingError),
+    StoreFactory("postgres", _postgres, closed_error=PoolClosed, needs="pg_place"),  # tests/postgres.py
 ]
 
 
@@ -45,6 +55,8 @@ STORE_FACTORIES: list[StoreFactory] = [
 def factory(request: pytest.FixtureRequest) -> StoreFactory:
     """Each implementation in turn: every test of this file runs once per factory."""
     chosen: StoreFactory = request.param
+    if chosen.needs is not None:
+        request.getfixturevalue(chosen.needs)
     return chosen
 
 
