@@ -6,17 +6,23 @@ implementation appends its factory there). What is particular to SQLite is in te
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import anyio
+import anyio.to_thread
 import pytest
 from psycopg_pool import PoolClosed
 
 from imini_mcp.store import IdempotencyConflict, SqliteTaskStore, TaskRecord, TaskStore
+from tests.store import races
 from tests.store.conftest import BODY, MODEL, VIDEO, FakeClock, accepted, submit
 
 Clock = Callable[[], float]
@@ -635,3 +641,220 @@ def test_threads_writing_concurrently(store: TaskStore) -> None:
         list(pool.map(work, range(8)))
     assert store.count() == 200
     assert store.unfinished() == []
+
+
+# -- coordination: one poller per task -------------------------------------------------------------------
+
+
+def expire(clock: FakeClock, seconds: float) -> None:
+    """Let ``seconds`` pass on every lease clock: the store's (the fake one) and the database's (real time)."""
+    clock.advance(seconds)
+    time.sleep(seconds)
+
+
+def test_one_poller_holds_the_lease_until_it_expires(store: TaskStore, clock: FakeClock) -> None:
+    """One claims; another is refused while the lease is live, takes over once it expired, and the old
+    holder's next claim (the fence before each poll) is refused."""
+    before = accepted(store, "task_1")
+    assert store.poll_lease("", "task_1") is None
+    assert store.claim_poll("", "task_1", "r1", ttl=60)
+    assert not store.claim_poll("", "task_1", "r2", ttl=60)
+    assert store.claim_poll("", "task_1", "r1", ttl=60)  # its own lease: renewed
+    lease = store.poll_lease("", "task_1")
+    assert lease is not None
+    assert lease.poller == "r1"
+    assert 50 < lease.expires_in <= 60
+    assert store.get("", "task_1") == before  # a lease is not a change of the record
+    assert store.claim_poll("", "task_1", "r1", ttl=0.2)  # r1 renews for a moment, then stalls
+    expire(clock, 0.3)
+    assert store.poll_lease("", "task_1") is None
+    assert store.claim_poll("", "task_1", "r2", ttl=60)  # taken over
+    assert not store.claim_poll("", "task_1", "r1", ttl=60)  # fenced off
+    assert store.renew_leases("r1", ttl=60) == 0
+    lease = store.poll_lease("", "task_1")
+    assert lease is not None
+    assert lease.poller == "r2"
+
+
+def test_leases_are_per_owner_and_task(store: TaskStore) -> None:
+    """A claim needs the owner's task; the same task id of another owner is another lease."""
+    accepted(store, "task_1", owner="A")
+    assert not store.claim_poll("B", "task_1", "r1", ttl=60)
+    assert not store.claim_poll("A", "task_404", "r1", ttl=60)
+    assert store.claim_poll("A", "task_1", "r1", ttl=60)
+    assert store.poll_lease("B", "task_1") is None
+    accepted(store, "task_1", owner="B")
+    assert store.claim_poll("B", "task_1", "r2", ttl=60)
+    assert store.release_poll("r2", "A", "task_1") == 0
+    assert store.claim_poll("A", "task_1", "r1", ttl=60)
+    with pytest.raises(ValueError, match="poller"):
+        store.claim_poll("A", "task_1", "", ttl=60)
+    with pytest.raises(ValueError, match="ttl"):
+        store.claim_poll("A", "task_1", "r1", ttl=0)
+    with pytest.raises(ValueError, match="ttl"):
+        store.renew_leases("r1", ttl=-1)
+    with pytest.raises(ValueError, match="owner and task_id"):
+        store.release_poll("r1", owner="A")
+
+
+def test_release_lets_another_claim_at_once(store: TaskStore) -> None:
+    """Releasing one task, or every lease of a poller, frees them with no wait; only one's own are released."""
+    accepted(store, "task_1")
+    accepted(store, "task_2")
+    assert store.claim_poll("", "task_1", "r1", ttl=60)
+    assert store.claim_poll("", "task_2", "r1", ttl=60)
+    assert store.release_poll("r2", "", "task_1") == 0  # not r2's to release
+    assert not store.claim_poll("", "task_1", "r2", ttl=60)
+    assert store.release_poll("r1", "", "task_1") == 1
+    assert store.poll_lease("", "task_1") is None
+    assert store.claim_poll("", "task_1", "r2", ttl=60)
+    assert store.release_poll("r1") == 1  # every lease r1 still holds: task_2
+    assert store.poll_lease("", "task_2") is None
+    lease = store.poll_lease("", "task_1")
+    assert lease is not None
+    assert lease.poller == "r2"
+
+
+def test_renew_leases_renews_only_its_own(store: TaskStore, clock: FakeClock) -> None:
+    """The heartbeat extends every lease of its poller in one call, and no other poller's."""
+    for task_id in ("task_1", "task_2", "task_3"):
+        accepted(store, task_id)
+    assert store.claim_poll("", "task_1", "r1", ttl=60)
+    assert store.claim_poll("", "task_2", "r1", ttl=60)
+    assert store.claim_poll("", "task_3", "r2", ttl=60)
+    assert store.renew_leases("r1", ttl=0.2) == 2
+    expire(clock, 0.3)
+    assert store.poll_lease("", "task_1") is None
+    assert store.poll_lease("", "task_2") is None
+    lease = store.poll_lease("", "task_3")
+    assert lease is not None
+    assert lease.expires_in > 50  # r2's lease was not touched
+    assert store.claim_poll("", "task_1", "r2", ttl=60)
+    assert store.renew_leases("r1", ttl=60) == 1  # task_2 only: task_1 was taken over
+    assert store.renew_leases("nobody", ttl=60) == 0
+    assert [store.poll_lease("", t).poller for t in ("task_1", "task_2", "task_3")] == ["r2", "r1", "r2"]  # type: ignore[union-attr]
+
+
+def test_threads_claiming_at_once_give_one_holder(open_store: Callable[[], TaskStore]) -> None:
+    """Of 6 concurrent claims by 6 pollers (a store each), exactly one wins."""
+    stores = [open_store() for _ in range(6)]
+    accepted(stores[0], "task_1")
+    barrier = threading.Barrier(6)
+
+    def race(n: int) -> bool:
+        barrier.wait()
+        return stores[n].claim_poll("", "task_1", f"r{n}", ttl=60)
+
+    with ThreadPoolExecutor(6) as pool:
+        won = list(pool.map(race, range(6)))
+    assert sum(won) == 1
+    lease = stores[0].poll_lease("", "task_1")
+    assert lease is not None
+    assert lease.poller == f"r{won.index(True)}"
+
+
+# -- coordination: processes racing ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def processes() -> Iterator[tuple[ProcessPoolExecutor, Any]]:
+    """3 spawned worker processes (kept for the session) and a manager for barriers shared with them."""
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(3, mp_context=context) as pool:
+        yield pool, manager
+
+
+def _in_processes(
+    processes: tuple[ProcessPoolExecutor, Any], work: Callable[..., Any], *args_per_process: tuple[Any, ...]
+) -> list[Any]:
+    pool, manager = processes
+    barrier = manager.Barrier(len(args_per_process), timeout=60)
+    futures = [pool.submit(work, *args[:3], barrier, *args[3:]) for args in args_per_process]
+    return [future.result(timeout=120) for future in futures]
+
+
+def test_processes_racing_one_key_create_one_row(
+    factory: StoreFactory, store: TaskStore, tmp_path: Path, clock: FakeClock, processes: Any
+) -> None:
+    """Of 3 processes calling begin_submit with one key at the same instant, exactly one creates the row."""
+    results = _in_processes(processes, races.begin, *[(factory.open, tmp_path, clock)] * 3)
+    assert sorted(created for _, created in results) == [False, False, True]
+    assert len({journal_id for journal_id, _ in results}) == 1
+    assert store.count() == 1
+
+
+def test_processes_merging_at_once_lose_nothing(
+    factory: StoreFactory, store: TaskStore, tmp_path: Path, clock: FakeClock, processes: Any
+) -> None:
+    """3 processes merging options keys and adding files on one task: every key and file is kept."""
+    accepted(store, "task_1")
+    _in_processes(processes, races.merge, *[(factory.open, tmp_path, clock, who, 30) for who in "abc"])
+    record = store.get("", "task_1")
+    assert record is not None
+    assert sorted(record.options["raced"]) == sorted(f"{who}{i}" for who in "abc" for i in range(30))
+    for who in "abc":  # each process's files in its own order
+        assert [f for f in record.files if f.startswith(f"/{who}/")] == [f"/{who}/{i}" for i in range(30)]
+    assert len(record.files) == 90
+
+
+def test_processes_polling_at_once_keep_the_first_terminal_status(
+    factory: StoreFactory, store: TaskStore, tmp_path: Path, clock: FakeClock, processes: Any
+) -> None:
+    """Processes storing polls at once, two of them different terminal statuses: the first terminal status
+    stored stays, with its own results, and every write after it returns it."""
+    accepted(store, "task_1")
+    plans = [
+        ["processing"] * 10 + ["succeeded"] + ["processing"] * 10,
+        ["processing"] * 10 + ["failed"] + ["processing"] * 10,
+        ["queued", "processing"] * 10,
+    ]
+    seen = _in_processes(processes, races.poll, *[(factory.open, tmp_path, clock, plan) for plan in plans])
+    record = store.get("", "task_1")
+    assert record is not None
+    assert record.status in ("succeeded", "failed")
+    for statuses in seen:
+        settled = [s for s in statuses if s in ("succeeded", "failed")]
+        if settled:  # once a write returned a terminal status, every later one returned the same
+            first = statuses.index(settled[0])
+            assert statuses[first:] == [record.status] * (len(statuses) - first)
+    if record.status == "succeeded":
+        assert (record.videos, record.error) == ([VIDEO], None)
+    else:
+        assert (record.videos, record.error) == ([], {"code": "X", "message": "failed"})
+
+
+# -- coordination: the change watcher --------------------------------------------------------------------
+
+WAKE_BOUND = 2.0  # seconds from a commit to the waiter waking: SQLite ticks every 0.5 s, PostgreSQL ~1 ms
+
+
+@pytest.mark.anyio
+async def test_a_change_in_another_process_wakes_the_waiter(
+    factory: StoreFactory, store: TaskStore, tmp_path: Path, clock: FakeClock, processes: Any
+) -> None:
+    """A poll result, then a lease claim, written by another process wake this process's waiter (within
+    WAKE_BOUND); a task that did not change stays asleep."""
+    accepted(store, "task_1")
+    accepted(store, "task_2")
+    watcher = store.watcher()
+    pool, _ = processes
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watcher.run)
+        with anyio.fail_after(30):
+            await watcher.ready()
+        other = watcher.changed("", "task_2")
+        for work, arg in [(races.write, "processing"), (races.claim, "r9")]:
+            event = watcher.changed("", "task_1")  # arm, then (a waiter would read here) wait
+            await anyio.sleep(0.6)  # more than a tick: nothing changed, nothing wakes
+            assert not event.is_set()
+            committed = await anyio.to_thread.run_sync(
+                lambda work=work, arg=arg: pool.submit(work, factory.open, tmp_path, clock, arg).result(120)
+            )
+            with anyio.fail_after(30):
+                await event.wait()
+            assert time.time() - committed < WAKE_BOUND
+        assert not other.is_set()
+        tg.cancel_scope.cancel()
+    record = store.get("", "task_1")
+    assert record is not None
+    assert record.status == "processing"
