@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="imini-mcp",
         description="MCP server for imini's video API (kling-v3 and more). Speaks MCP over stdio (default) or "
         "streamable HTTP.",
-        epilog=env_help(),
+        epilog=f"{env_help()}\n\n{COPY_USAGE}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"imini-mcp {__version__}")
@@ -39,6 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--simulate-seconds", type=float, help="how long a simulated task takes (default 20)")
     parser.add_argument("--journal", dest="journal_path", help="path of the SQLite task journal")
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL task store for several replicas, postgresql://user:password@host:5432/db "
+        "(prefer IMINI_DATABASE_URL: other local users can read a command line)",
+    )
     parser.add_argument("--output-mode", choices=["url", "file", "both"], help="what a finished task gives")
     parser.add_argument("--output-dir", help="where downloaded videos go")
     parser.add_argument("--transport", choices=["stdio", "streamable-http"], help="how clients connect")
@@ -62,17 +67,25 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # request lines would be noise
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    overrides = {k: v for k, v in vars(args).items() if v is not None}
+def read_settings(overrides: dict[str, object]) -> Settings:
+    """Settings from flags, environment and .env; invalid ones end the process (exit 2), saying which."""
     try:
-        settings = Settings(**overrides)
+        return Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
             f"IMINI_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
         )
         print(f"imini-mcp: invalid configuration: {problems}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["copy-journal"]:
+        copy_journal_command(argv[1:])
+        return
+    args = parse_args(argv)
+    settings = read_settings({k: v for k, v in vars(args).items() if v is not None})
     configure_logging(settings.log_level)
     if settings.simulate:
         settings = _simulated_journal(settings)
@@ -107,3 +120,41 @@ def _simulated_journal(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"journal_path": settings.journal_path.with_name("journal-simulated.sqlite3")}
     )
+
+
+COPY_USAGE = """moving to PostgreSQL (several replicas):
+  imini-mcp copy-journal [--from JOURNAL] [--to postgresql://…]
+      copies the SQLite journal (default: IMINI_JOURNAL_PATH) into PostgreSQL (default: IMINI_DATABASE_URL),
+      journal ids kept; running it again copies nothing twice"""
+
+
+def copy_journal_command(argv: list[str]) -> None:
+    """`imini-mcp copy-journal`: copy the SQLite journal into PostgreSQL, once, before the fleet starts."""
+    parser = argparse.ArgumentParser(
+        prog="imini-mcp copy-journal",
+        description="Copy every task of the SQLite journal into PostgreSQL, with its journal id, in one "
+        "transaction. Running it again copies nothing twice. Run it before the replicas use the database.",
+    )
+    parser.add_argument(
+        "--from", dest="journal_path", help="the SQLite journal (default: IMINI_JOURNAL_PATH)"
+    )
+    parser.add_argument("--to", dest="database_url", help="postgresql://… (default: IMINI_DATABASE_URL)")
+    args = parser.parse_args(argv)
+    settings = read_settings({k: v for k, v in vars(args).items() if v is not None})
+    url = settings.database_url_value()
+    if url is None:
+        print(
+            "imini-mcp copy-journal: say where to: --to postgresql://… or IMINI_DATABASE_URL", file=sys.stderr
+        )
+        raise SystemExit(2)
+    from imini_mcp.store import CopyConflict, DatabaseUnavailable, copy_journal
+
+    try:
+        report = copy_journal(settings.journal_path, url)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"imini-mcp copy-journal: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (CopyConflict, DatabaseUnavailable) as exc:
+        print(f"imini-mcp copy-journal: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(report.summary())

@@ -27,6 +27,16 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _database_url(value: object) -> object:
+    # "" (an empty IMINI_DATABASE_URL) means none; the value itself is never put into the message.
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if text is None or text == "":
+        return None
+    if not isinstance(text, str) or not text.startswith(("postgresql://", "postgres://")):
+        raise ValueError("must be a PostgreSQL URL: postgresql://user:password@host:5432/database")
+    return value
+
+
 def _comma_list(value: object) -> object:
     # "a.example.com, b.example.com" in an env var is friendlier than JSON
     if isinstance(value, str):
@@ -75,7 +85,8 @@ class Settings(BaseModel):
     `_env_file=None` skips `.env` (tests), `_env_file=path` reads another file.
     """
 
-    model_config = ConfigDict(extra="ignore", validate_default=True)
+    # hide_input_in_errors: a rejected value (a database URL, a key) is never echoed in an error.
+    model_config = ConfigDict(extra="ignore", validate_default=True, hide_input_in_errors=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -117,6 +128,11 @@ class Settings(BaseModel):
     journal_path: Path = Field(
         default_factory=default_journal_path,
         description="SQLite task journal (every submitted task, so none is ever lost).",
+    )
+    database_url: Annotated[SecretStr | None, BeforeValidator(_database_url)] = Field(
+        None,
+        description="PostgreSQL task store shared by several replicas, postgresql://user:password@host:5432/db "
+        "(pip install 'imini-mcp[postgres]'); unset: the SQLite journal.",
     )
     log_level: str = Field("INFO", description="Python log level for stderr logging.")
 
@@ -169,3 +185,6 @@ class Settings(BaseModel):
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key else None
+
+    def database_url_value(self) -> str | None:
+        return self.database_url.get_secret_value() if self.database_url else None

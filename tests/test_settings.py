@@ -62,3 +62,23 @@ def test_a_bad_variable_is_refused_naming_its_field(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert caught.value.errors()[0]["loc"] == ("base_url",)
+
+
+def test_a_database_url_is_a_secret_and_must_be_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMINI_DATABASE_URL: empty means none, another scheme is refused, and the value is never echoed."""
+    monkeypatch.setenv("IMINI_DATABASE_URL", "postgresql://me:pw-x9z@db:5432/imini")
+    settings = Settings()
+    assert settings.database_url_value() == "postgresql://me:pw-x9z@db:5432/imini"
+    assert "pw-x9z" not in repr(settings)
+    monkeypatch.setenv("IMINI_DATABASE_URL", "")
+    assert Settings().database_url is None
+    with pytest.raises(ValidationError) as info:
+        Settings(database_url="mysql://me:pw-x9z@db/imini")
+    assert "pw-x9z" not in str(info.value)
+    assert "must be a PostgreSQL URL" in str(info.value)
+
+
+def test_the_cli_flag_sets_the_database_url() -> None:
+    from imini_mcp.cli import parse_args
+
+    assert parse_args(["--database-url", "postgresql://db/imini"]).database_url == "postgresql://db/imini"

@@ -29,7 +29,7 @@ from imini_mcp.mcp.simulated import SimulatedImini
 from imini_mcp.mcp.state import AppState
 from imini_mcp.request import WaitLimits
 from imini_mcp.settings import Settings
-from imini_mcp.store import SqliteTaskStore, TaskStore
+from imini_mcp.store import TaskStore, open_store, store_location
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +99,12 @@ def make_lifespan(settings: Settings, overrides: Overrides) -> Lifespan:
             if not settings.per_user_keys:  # per-user keys are not stored: those resume on the next tasks/get
                 state.jobs.resume(state.account)
             log.info(
-                "imini-mcp %s ready: %s, journal %s",
+                "imini-mcp %s ready: %s, tasks in %s",
                 __version__,
                 "SIMULATED backend" if settings.simulate else base_url,
-                settings.journal_path,
+                store_location(
+                    journal_path=settings.journal_path, database_url=settings.database_url_value()
+                ),
             )
             yield state
 
@@ -131,7 +133,7 @@ async def _open_upstream(
 
 def _open_store(stack: AsyncExitStack, settings: Settings, downloads: DownloadPolicy) -> TaskStore:
     """The task store, with what a crash left behind settled: submits in flight, partial downloads."""
-    store = SqliteTaskStore(settings.journal_path)
+    store = open_store(journal_path=settings.journal_path, database_url=settings.database_url_value())
     stack.callback(store.close)
     recover_interrupted_submits(store, longest_submit_seconds=settings.read_timeout * 3 + 60)
     for stale in sweep_partial_downloads(settings.output_dir, older_than=downloads.total_timeout + 300):

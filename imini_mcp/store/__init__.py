@@ -1,19 +1,23 @@
 """The task store: every submitted task, durable, partitioned per owner. `TaskStore` is the contract,
 `TaskRecord` the stored row; `open_store` opens the configured one: PostgreSQL for a fleet of replicas
 (imported only then), else `SqliteTaskStore`, the embedded implementation (one file, several processes).
-`Coordination` (in TaskStore) gives one poller per task across processes and a `ChangeWatcher` for waiters.
+`Coordination` (in TaskStore) gives one poller per task across processes and a `ChangeWatcher` for waiters;
+`copy_journal` moves an SQLite journal into PostgreSQL.
 Other layers import from here, never from the modules inside.
 """
 
 from imini_mcp.store.base import IdempotencyConflict, TaskRecord, TaskState, TaskStore
 from imini_mcp.store.coordination import ChangeWatcher, Coordination, PollLease
 from imini_mcp.store.database_url import DatabaseUnavailable, redact_url
+from imini_mcp.store.journal_copy import CopyConflict, CopyReport, copy_journal
 from imini_mcp.store.opening import open_store, store_location
 from imini_mcp.store.sqlite import SqliteTaskStore
 
 __all__ = [
     "ChangeWatcher",
     "Coordination",
+    "CopyConflict",
+    "CopyReport",
     "DatabaseUnavailable",
     "IdempotencyConflict",
     "PollLease",
@@ -21,6 +25,7 @@ __all__ = [
     "TaskRecord",
     "TaskState",
     "TaskStore",
+    "copy_journal",
     "open_store",
     "redact_url",
     "store_location",
