@@ -23,7 +23,7 @@ import pytest
 from imini_mcp.store import DatabaseUnavailable, TaskStore, open_store, redact_url
 from imini_mcp.store.postgres import PostgresTaskStore
 from imini_mcp.store.postgres_connection import CONNECTION_DEFAULTS, conninfo
-from imini_mcp.store.postgres_schema import MIGRATIONS
+from imini_mcp.store.postgres_schema import MIGRATIONS, SUBMITTING, UNFINISHED
 from imini_mcp.store.postgres_watch import PostgresWatcher, parse_payload
 from imini_mcp.store.watch import Backoff
 from tests.postgres import admin, with_database
@@ -52,6 +52,16 @@ def test_released_migrations_are_unchanged() -> None:
     """The released migrations are byte for byte what existing databases were built with."""
     released = json.dumps(MIGRATIONS[:RELEASED_MIGRATIONS]).encode()
     assert hashlib.sha256(released).hexdigest() == RELEASED_SHA256
+
+
+@pytest.mark.parametrize(
+    ("index", "term"), [("tasks_unfinished", UNFINISHED), ("tasks_submitting", SUBMITTING)]
+)
+def test_query_terms_match_the_partial_indexes(index: str, term: str) -> None:
+    """The restart queries repeat the partial indexes' WHERE text (a new terminal status needs a migration)."""
+    create = [s for entry in MIGRATIONS for s in entry if s.startswith(f"CREATE INDEX {index} ")]
+    assert len(create) == 1
+    assert create[0].split(" WHERE ", 1)[1] == term
 
 
 # -- migrations ------------------------------------------------------------------------------------------
@@ -268,3 +278,15 @@ def test_the_admin_helpers_name_other_databases() -> None:
         with_database("postgresql://u@h:1/postgres?sslmode=disable", "t")
         == "postgresql://u@h:1/t?sslmode=disable"
     )
+
+
+def test_a_missing_server_skips_locally_and_fails_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without PostgreSQL the tests skip on a developer's machine; with CI=true they fail instead."""
+    from tests import postgres
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        postgres._missing("no server")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the PostgreSQL tests"):
+        postgres._missing("no server")
