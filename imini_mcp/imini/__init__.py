@@ -1,4 +1,5 @@
-"""The imini layer: imini's HTTP client and wire models, its errors, the retry policy, and the shared poll loop.
+"""The imini layer: imini's HTTP client and wire models, its errors, the retry policy, and the shared poll loop
+(one per task, across processes too when given `PollLeases`).
 
 Knows imini's API and nothing of MCP, the store or files. Other layers import from here.
 """
@@ -12,6 +13,7 @@ from imini_mcp.imini.errors import (
     SubmitOutcomeUnknown,
     TaskNotFound,
 )
+from imini_mcp.imini.leases import PollLeases
 from imini_mcp.imini.polling import PollSchedule, TaskFollower, WaitState
 from imini_mcp.imini.retry import RetryPolicy, backoff_delay
 from imini_mcp.imini.transport import LazyTransport
@@ -35,6 +37,7 @@ __all__ = [
     "IminiClient",
     "IminiError",
     "LazyTransport",
+    "PollLeases",
     "PollSchedule",
     "RequestRejected",
     "RetryPolicy",

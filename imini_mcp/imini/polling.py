@@ -7,6 +7,10 @@ grows with the task's age, never sooner than a Retry-After), writes every status
 stops when the task is terminal or nobody waits any more. Waiters get an `on_tick` call at least every
 `tick_seconds` (for MCP progress notifications) and return when the task ends or their budget runs out.
 All time goes through a `Clock`, so tests and benchmarks can run a 10-minute task in a second.
+
+With `leases` (leases.py), processes sharing one store poll each task once between them: a loop claims
+the task's lease before every poll; a loop without it follows what the holder records (woken by the
+store's change events) and takes over when the lease is released or expires.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from anyio.abc import TaskGroup
 
 from imini_mcp.imini.clock import Clock
 from imini_mcp.imini.errors import IminiError, RateLimited
+from imini_mcp.imini.leases import PollLeases
 from imini_mcp.imini.wire import TaskSnapshot
 
 log = logging.getLogger(__name__)
@@ -89,8 +94,10 @@ class TaskFollower:
         clock: Clock | None = None,
         tick_seconds: float = 5.0,
         seed: int | None = None,
+        leases: PollLeases | None = None,
     ) -> None:
         self._tg = task_group
+        self.leases = leases
         self.schedule = schedule or PollSchedule()
         self.clock = clock or Clock()
         self.tick_seconds = tick_seconds
@@ -164,38 +171,24 @@ class TaskFollower:
     ) -> None:
         born = self.clock.now() - age
         interval: float | None = None
+        holding = False  # this process holds the task's poll lease (always, without `leases`)
         try:
-            while watch.waiters > 0:
+            while watch.waiters > 0 and not self.closing:
+                if not holding:
+                    holding = await self._until_claimed(key, watch)
+                    if not holding:
+                        return  # the task ended (recorded elsewhere), or nobody here waits any more
                 interval = self.schedule.next_delay(interval, self.clock.now() - born, self._rng)
                 wait = interval
                 if watch.polls == 0 and age > self.schedule.first:
-                    wait = 0.0  # resuming a task that is already under way: look right away
+                    wait = 0.0  # resuming (or taking over) a task that is already under way: look now
                 if isinstance(watch.error, RateLimited):
                     wait = max(wait, watch.error.retry_after or 0.0)
                 await self.clock.sleep(wait)
                 if watch.waiters == 0:
                     break
-                watch.polls += 1
-                try:
-                    snapshot = await poll()
-                except IminiError as exc:
-                    if not exc.transient:  # 401, 403 …: polling again cannot help
-                        watch.fatal = exc
-                        watch.publish()
-                        return
-                    # Transient after the client's own retries: keep following, tell the waiters.
-                    log.warning("poll of %s failed: %s", watch.task_id, exc.message)
-                    watch.error = exc
-                    watch.publish()
-                    continue
-                with anyio.CancelScope(shield=True):
-                    await record(snapshot)
-                # Shown to waiters only once recorded: one joining meanwhile must not see the task done
-                # and then read the journal's older status.
-                watch.error = None
-                watch.snapshot = snapshot
-                watch.publish()
-                if snapshot.is_terminal:
+                holding = await self._claim(key, watch)  # fencing: renewed before every poll
+                if holding and not await self._poll_once(watch, poll, record):
                     return
         except Exception as exc:  # a bug here must not take down the server's task group
             log.exception("following %s failed unexpectedly", watch.task_id)
@@ -208,3 +201,79 @@ class TaskFollower:
             watch.running = False
             if watch.waiters == 0:
                 self._watches.pop(key, None)
+            if holding and self.leases is not None:
+                await self._release(key)
+
+    async def _poll_once(self, watch: _Watch, poll: Poll, record: Record) -> bool:
+        """One GET, its result recorded and then shown to the waiters; False when polling is over."""
+        watch.polls += 1
+        try:
+            snapshot = await poll()
+        except IminiError as exc:
+            if not exc.transient:  # 401, 403, 404 …: polling again cannot help
+                watch.fatal = exc
+                watch.publish()
+                return False
+            # Transient after the client's own retries: keep following, tell the waiters.
+            log.warning("poll of %s failed: %s", watch.task_id, exc.message)
+            watch.error = exc
+            watch.publish()
+            return True
+        try:
+            with anyio.CancelScope(shield=True):
+                await record(snapshot)
+        except IminiError as exc:  # e.g. the store is unreachable: the next poll sees the task again
+            log.warning("recording a poll of %s failed: %s", watch.task_id, exc.message)
+            watch.error = exc
+            watch.publish()
+            return True
+        # Shown to waiters only once recorded: one joining meanwhile must not see the task done
+        # and then read the journal's older status.
+        watch.error = None
+        watch.snapshot = snapshot
+        watch.publish()
+        return not snapshot.is_terminal
+
+    async def _claim(self, key: tuple[str, str], watch: _Watch) -> bool:
+        if self.leases is None:
+            return True
+        try:
+            return await self.leases.claim(*key)
+        except IminiError as exc:  # cannot prove the lease is ours: do not poll
+            log.warning("claiming %s failed: %s", watch.task_id, exc.message)
+            watch.error = exc
+            watch.publish()
+            return False
+
+    async def _until_claimed(self, key: tuple[str, str], watch: _Watch) -> bool:
+        """Follow what another process records until this one gets the lease (True), or the task ends or
+        nobody here waits any more (False). Woken by the leases' change events, else every retry_seconds."""
+        leases = self.leases
+        if leases is None:
+            return True
+        while watch.waiters > 0 and not self.closing:
+            changed = leases.changed(*key)  # armed before the read: a change in between still wakes us
+            try:
+                latest = await leases.latest(*key)
+            except IminiError as exc:
+                watch.error, latest = exc, None
+                watch.publish()
+            if latest is not None and latest != watch.snapshot:
+                first, watch.error, watch.snapshot = watch.snapshot is None, None, latest
+                if not first or latest.is_terminal:  # what the waiters started from is no news
+                    watch.publish()
+            if latest is not None and latest.is_terminal:
+                return False
+            if await self._claim(key, watch):
+                return True
+            with anyio.move_on_after(leases.retry_seconds):  # real time, as the lease's own clock
+                await changed.wait()
+        return False
+
+    async def _release(self, key: tuple[str, str]) -> None:
+        assert self.leases is not None
+        with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
+            try:
+                await self.leases.release(*key)
+            except IminiError as exc:  # it expires by itself; another process takes over then
+                log.warning("releasing the poll lease of %s failed: %s", key[1], exc.message)
