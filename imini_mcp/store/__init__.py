@@ -2,7 +2,7 @@
 `TaskRecord` the stored row; `open_store` opens the configured one: PostgreSQL for a fleet of replicas
 (imported only then), else `SqliteTaskStore`, the embedded implementation (one file, several processes).
 `Coordination` (in TaskStore) gives one poller per task across processes and a `ChangeWatcher` for waiters;
-`copy_journal` moves an SQLite journal into PostgreSQL.
+`copy_journal` moves an SQLite journal into PostgreSQL; `is_outage` tells a store that cannot answer now.
 Other layers import from here, never from the modules inside.
 """
 
@@ -11,6 +11,7 @@ from imini_mcp.store.coordination import ChangeWatcher, Coordination, PollLease
 from imini_mcp.store.database_url import DatabaseUnavailable, redact_url
 from imini_mcp.store.journal_copy import CopyConflict, CopyReport, copy_journal
 from imini_mcp.store.opening import open_store, store_location
+from imini_mcp.store.outage import is_outage
 from imini_mcp.store.sqlite import SqliteTaskStore
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "TaskState",
     "TaskStore",
     "copy_journal",
+    "is_outage",
     "open_store",
     "redact_url",
     "store_location",
