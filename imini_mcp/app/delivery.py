@@ -18,6 +18,7 @@ import httpx2
 
 from imini_mcp.app.results import LocalFile, TaskView
 from imini_mcp.files import DownloadFailed, DownloadPolicy, confined_path, download_file
+from imini_mcp.imini import RequestRejected
 from imini_mcp.request import FileKind, safe_name
 from imini_mcp.store import TaskStore
 
@@ -34,14 +35,28 @@ class FileDelivery:
     default_mode: OutputMode = "url"
     policy: DownloadPolicy = field(default_factory=DownloadPolicy)
     http: httpx2.AsyncClient | None = None  # None: download_file's fast path (see downloads.py)
+    # Why files cannot be saved here (a fleet without a shared output folder); None: they can.
+    refusal: str | None = None
     _locks: defaultdict[tuple[str, str], anyio.Lock] = field(default_factory=lambda: defaultdict(anyio.Lock))
 
     def mode(self, asked: str | None, stored: str | None) -> str:
         return asked or stored or self.default_mode
 
+    def check_mode(self, mode: str) -> None:
+        """Refuse (before anything is sent) an output mode that saves files where they cannot be saved."""
+        if mode != "url" and self.refusal is not None:
+            raise RequestRejected(
+                f"output {mode!r} is not available here: {self.refusal}",
+                next_step='Ask for output "url" (the video and cover URLs), or have the operator set '
+                "IMINI_SHARED_OUTPUT_DIR=true with IMINI_OUTPUT_DIR on a folder every replica shares.",
+            )
+
     async def deliver(self, view: TaskView, *, owner: str, mode: str, name: str | None) -> TaskView:
         """Download the results of a succeeded task if `mode` asks for files; return the view with them."""
         if mode == "url" or view.status != "succeeded" or not view.videos:
+            return view
+        if self.refusal is not None:  # e.g. a task asked for files before the server joined a fleet
+            view.download_error = f"Files are not saved on this server: {self.refusal}"
             return view
         saved: list[LocalFile] = []
         errors: list[str] = []

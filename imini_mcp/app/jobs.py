@@ -4,6 +4,11 @@ A job is a stored task whose options carry job metadata (whatever the caller kee
 TTL and cost). Jobs survive restarts (the store is the truth; `resume` picks them up again), can be
 cancelled (this server stops following; imini has no cancel), and a failure of the follow-up is recorded
 on the job. One follow-up per task and owner in this process.
+
+With `leases` (servers sharing one store), one server follows each job: `resume` and `adopt` take a job
+only when no other live server holds its poll lease, and a cancel recorded by any server stops the
+follow-up wherever it runs (the store's change watcher tells). A job whose server died is adopted by the
+next server asked about it (`adopt`, from tasks/get or tasks/result) once its lease expired.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from imini_mcp.app.account import Account
+from imini_mcp.app.leases import StoreLeases
 from imini_mcp.app.results import GenerateVideoResult
 from imini_mcp.app.service import VideoService
 from imini_mcp.imini import IminiError
@@ -28,6 +34,7 @@ log = logging.getLogger(__name__)
 # The options key of a job's metadata. Its value says "mcp_task" because journals written before the
 # layers were named already hold it; it is a key, not a dependency on MCP.
 JOB_KEY = "mcp_task"
+CANCEL_CHECK_SECONDS = 30.0  # a safety net: a cancel is normally seen at once, through the watcher
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class BackgroundJobs:
 
     service: VideoService
     task_group: TaskGroup
+    leases: StoreLeases | None = None  # None: this process is the only one following jobs
     _running: dict[tuple[str, str], anyio.CancelScope] = field(default_factory=dict)
     _done: dict[tuple[str, str], anyio.Event] = field(default_factory=dict)
     _finished: set[tuple[str, str]] = field(default_factory=set)
@@ -79,11 +87,12 @@ class BackgroundJobs:
         return Job(record, finished=self.finished(account.owner, task_id))
 
     async def cancel(self, account: Account, task_id: str, *, at: str) -> Job:
-        """Stop following; the task itself keeps running (and may be billed) at imini."""
+        """Stop following, here or on whichever server follows it (the stored cancel wakes it); the task
+        itself keeps running (and may be billed) at imini."""
+        record = await self._merge(account.owner, task_id, {"cancelled_at": at})
         scope = self._running.get((account.owner, task_id))
         if scope is not None:
             scope.cancel()
-        record = await self._merge(account.owner, task_id, {"cancelled_at": at})
         return Job(record, finished=True)
 
     async def page(self, account: Account, *, before: int | None, limit: int) -> list[Job]:
@@ -97,11 +106,33 @@ class BackgroundJobs:
         )
         return [Job(r, finished=self.finished(account.owner, r.task_id or "")) for r in records]
 
-    def resume(self, account: Account) -> None:
-        """At start: follow again every unfinished, uncancelled job of this account."""
+    def resume(self, account: Account) -> int:
+        """At start: follow again every unfinished, uncancelled job of this account that no other live
+        server follows (its lease is claimed here first). Returns how many."""
+        resumed = 0
         for record in self.service.store.unfinished(owner=account.owner, with_option=JOB_KEY):
-            if not record.options[JOB_KEY].get("cancelled_at") and record.task_id:
+            if record.options[JOB_KEY].get("cancelled_at") or not record.task_id:
+                continue
+            if self.leases is None or self.leases.claim_now(account.owner, record.task_id):
                 self.ensure(account, record.task_id)
+                resumed += 1
+        return resumed
+
+    async def adopt(self, account: Account, task_id: str) -> None:
+        """Follow an unfinished job here unless this or another live server already does (e.g. its server
+        stopped or died: its lease was released or expired)."""
+        key = (account.owner, task_id)
+        if key in self._running or key in self._finished:
+            return
+        if self.leases is None or await self.leases.claim(account.owner, task_id):
+            self.ensure(account, task_id)
+
+    def changed(self, owner: str, task_id: str) -> anyio.Event:
+        """An event set when the job may have changed: on any server (the store's watcher), or without
+        leases when this process finished following it. Arm it before reading the job."""
+        if self.leases is not None:
+            return self.leases.changed(owner, task_id)
+        return self._done.setdefault((owner, task_id), anyio.Event())
 
     def ensure(self, account: Account, task_id: str) -> None:
         """Start following unless already following (or finished) in this process."""
@@ -128,14 +159,52 @@ class BackgroundJobs:
         key = (account.owner, task_id)
         try:
             with scope:
-                await self.service.follow_to_end(task_id, account)
+                async with anyio.create_task_group() as tg:
+                    if self.leases is not None:
+                        tg.start_soon(self._stop_when_cancelled, account.owner, task_id, scope)
+                    await self.service.follow_to_end(task_id, account)
+                    tg.cancel_scope.cancel()
                 self._finished.add(key)
-        except IminiError as exc:  # e.g. 401 or 404 at imini: the job fails with that cause
-            self._finished.add(key)
-            await self._merge(account.owner, task_id, {"error": str(exc)})
+        except IminiError as exc:
+            if exc.transient:  # e.g. the store is unreachable: stop here; the next tasks/get adopts it
+                log.warning("background follow of %s stopped: %s", task_id, exc.message)
+            else:  # e.g. 401 or 404 at imini: the job fails with that cause
+                self._finished.add(key)
+                await self._record_failure(account.owner, task_id, exc)
         except Exception:  # a bug must not take down the server's task group
             log.exception("background follow of %s failed", task_id)
             self._finished.add(key)
         finally:
             self._running.pop(key, None)
             self._done.setdefault(key, anyio.Event()).set()
+            if self.leases is not None:
+                await self._release(account.owner, task_id)
+
+    async def _record_failure(self, owner: str, task_id: str, exc: IminiError) -> None:
+        try:
+            await self._merge(owner, task_id, {"error": str(exc)})
+        except Exception:  # a bug or an outage must not take down the server's task group
+            log.exception("recording the failure of job %s failed", task_id)
+
+    async def _stop_when_cancelled(self, owner: str, task_id: str, scope: anyio.CancelScope) -> None:
+        """Cancel ``scope`` once the job is cancelled, by any server (the watcher wakes us on the change)."""
+        assert self.leases is not None
+        while True:
+            changed = self.leases.changed(owner, task_id)
+            try:
+                record = await self.service.task_record(owner, task_id)
+            except IminiError:  # the store is unreachable: look again later
+                record = None
+            if record is not None and record.options.get(JOB_KEY, {}).get("cancelled_at"):
+                scope.cancel()
+                return
+            with anyio.move_on_after(CANCEL_CHECK_SECONDS):
+                await changed.wait()
+
+    async def _release(self, owner: str, task_id: str) -> None:
+        assert self.leases is not None
+        with anyio.CancelScope(shield=True), anyio.move_on_after(5.0):
+            try:
+                await self.leases.release(owner, task_id)
+            except IminiError as exc:
+                log.warning("releasing the poll lease of %s failed: %s", task_id, exc.message)

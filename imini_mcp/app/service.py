@@ -22,12 +22,14 @@ from imini_mcp.app.account import Account, Progress
 from imini_mcp.app.delivery import FileDelivery
 from imini_mcp.app.recovery import submitter
 from imini_mcp.app.results import GenerateVideoResult, TaskList, TaskView
-from imini_mcp.app.views import record_view, snapshot_view, summarize
+from imini_mcp.app.store_calls import StoreUnavailable, stored
+from imini_mcp.app.views import progress_message, record_view, snapshot_view, summarize
 from imini_mcp.files import shorten_data_uris
 from imini_mcp.imini import (
     IminiError,
     RequestRejected,
     SubmitOutcomeUnknown,
+    SubmitReceipt,
     TaskFollower,
     TaskNotFound,
     TaskSnapshot,
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DUPLICATE_WINDOW = 600.0  # seconds: an identical body submitted within this window is pointed out
+ACCEPT_RETRIES = (0.5, 1.0, 2.0, 4.0)  # seconds between tries to record an accepted task id
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -71,8 +74,8 @@ class VideoService:
         self.delivery = delivery
 
     async def stored(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run one store call off the event loop (store calls block)."""
-        return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+        """Run one store call off the event loop (store calls block); an outage is `StoreUnavailable`."""
+        return await stored(fn, *args, **kwargs)
 
     async def _finish(self, view: TaskView, owner: str, output: str | None) -> TaskView:
         """A succeeded task in output mode file/both: save its files (once, verified)."""
@@ -97,6 +100,8 @@ class VideoService:
             return _dry_run(shown, cost, notes)
         assert account is not None, "only a dry run needs no account"
         account.client.require_key()
+        if self.delivery is not None:
+            self.delivery.check_mode(self.delivery.mode(args.output, None))
         digest = request_hash(body)
         earlier = await self.stored(
             self.store.recent_same_request, account.owner, digest, since=time.time() - DUPLICATE_WINDOW
@@ -139,6 +144,10 @@ class VideoService:
                 idempotency_key=args.idempotency_key,
                 options={**chosen, "submitter": submitter()},
             )
+        except StoreUnavailable as exc:
+            exc.message = "The request cannot be recorded before submitting it: the task store is unreachable"
+            exc.next_step = "Nothing was sent or billed. Call generate_video again in a little while."
+            raise
         except IdempotencyConflict as exc:
             raise RequestRejected(
                 f"idempotency_key {args.idempotency_key!r} was already used for a different request "
@@ -178,15 +187,34 @@ class VideoService:
                     message="the server stopped during the submit",
                 )
                 raise
-            accepted = await self.stored(
-                self.store.mark_accepted,
-                record.journal_id,
-                task_id=receipt.task_id,
-                request_id=receipt.request_id,
-                created_at=receipt.created_at,
-                model=receipt.model,
-            )
+            accepted = await self._record_accepted(record, receipt)
         return accepted
+
+    async def _record_accepted(self, record: TaskRecord, receipt: SubmitReceipt) -> TaskRecord:
+        """Store the task id imini returned, retrying a store outage for a while: the task is paid for."""
+        for delay in (*ACCEPT_RETRIES, None):
+            try:
+                return await self.stored(
+                    self.store.mark_accepted,
+                    record.journal_id,
+                    task_id=receipt.task_id,
+                    request_id=receipt.request_id,
+                    created_at=receipt.created_at,
+                    model=receipt.model,
+                )
+            except StoreUnavailable as exc:
+                if delay is None:
+                    exc.message = (
+                        f"imini accepted task {receipt.task_id}, but the task store could not record it "
+                        f"(journal #{record.journal_id} stays without it)"
+                    )
+                    exc.next_step = (
+                        f'Do NOT resubmit: the video is being made. Call get_task with {{"task_id": '
+                        f'"{receipt.task_id}"}} to follow it.'
+                    )
+                    raise
+                await anyio.sleep(delay)
+        raise AssertionError("unreachable")
 
     async def _replay(
         self,
@@ -235,16 +263,23 @@ class VideoService:
         progress: Progress | None = None,
         output: str | None = None,
     ) -> TaskView:
+        if output is not None and self.delivery is not None:
+            self.delivery.check_mode(output)
         record = await self.stored(self.store.get, account.owner, task_id)
         if record is not None and is_terminal(record.status):
             view = record_view(record)  # final: the store has everything, even after imini forgets the task
         elif record is not None and (wait := self.limits.clamp(wait_seconds)) > 0:
             view = await self._wait(record, account, wait, progress)
+        elif record is not None and await self._polled_elsewhere(account.owner, task_id):
+            view = record_view(record)  # a server polls it right now: the store is as fresh as a GET
         else:
             snapshot = await account.client.get_task(task_id)
-            stored = await self._record_snapshot(account.owner, snapshot)
-            view = record_view(stored) if stored else snapshot_view(snapshot)
+            updated = await self._record_snapshot(account.owner, snapshot)
+            view = record_view(updated) if updated else snapshot_view(snapshot)
         return await self._finish(view, account.owner, output)
+
+    async def _polled_elsewhere(self, owner: str, task_id: str) -> bool:
+        return await self.stored(self.store.poll_lease, owner, task_id) is not None
 
     async def follow_to_end(self, task_id: str, account: Account) -> TaskView:
         """Background work: follow a recorded task until it ends, then save its files."""
@@ -279,7 +314,7 @@ class VideoService:
 
         async def tick(state: WaitState) -> None:
             if progress is not None:
-                await progress(state.elapsed, _progress_message(state, record, age + state.elapsed))
+                await progress(state.elapsed, progress_message(state, record, age + state.elapsed))
 
         async def store(snapshot: TaskSnapshot) -> None:
             await self._record_snapshot(account.owner, snapshot)
@@ -355,11 +390,3 @@ def _dry_run(shown: dict[str, Any], cost: CostEstimate, notes: list[str]) -> Gen
         next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
         f"submit it (about {cost.credits} credits).",
     )
-
-
-def _progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
-    status = state.snapshot.status if state.snapshot else (record.status or "queued")
-    text = f"Task {state.task_id} is {status}: {age:.0f} s since submit (a video usually takes 1–3 min)."
-    if state.last_error is not None:
-        text += f" Last check failed ({state.last_error.message}); retrying."
-    return text

@@ -1,12 +1,13 @@
 """A task as the caller sees it, from what the store recorded or what imini answered: the one place that
-turns records and snapshots into `TaskView` / `TaskSummary`, with the next step in words."""
+turns records and snapshots into `TaskView` / `TaskSummary` (and a record back into imini's snapshot, for
+a server following another's poll), with the next step and progress in words."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from imini_mcp.app.results import TaskSummary, TaskView
-from imini_mcp.imini import TaskFailure, TaskSnapshot, Video, is_terminal
+from imini_mcp.imini import TaskFailure, TaskSnapshot, Video, WaitState, is_terminal
 from imini_mcp.request import CATALOG, DEFAULT_MODEL
 from imini_mcp.store import TaskRecord
 
@@ -109,3 +110,29 @@ def summarize(record: TaskRecord) -> TaskSummary:
         files=record.files,
         next_step=_summary_next_step(record),
     )
+
+
+def snapshot_of(record: TaskRecord) -> TaskSnapshot | None:
+    """The task as its poller last recorded it, in imini's shape; None before it has a task id."""
+    if record.task_id is None:
+        return None
+    return TaskSnapshot.model_validate(
+        {
+            "task_id": record.task_id,
+            "status": record.status or QUEUED,
+            "model": record.model,
+            "created_at": record.created_at,
+            "completed_at": record.completed_at,
+            "videos": record.videos,
+            "error": record.error,
+            "request_id": record.request_id,
+        }
+    )
+
+
+def progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
+    status = state.snapshot.status if state.snapshot else (record.status or QUEUED)
+    text = f"Task {state.task_id} is {status}: {age:.0f} s since submit (a video usually takes 1–3 min)."
+    if state.last_error is not None:
+        text += f" Last check failed ({state.last_error.message}); retrying."
+    return text
