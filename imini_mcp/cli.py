@@ -102,10 +102,11 @@ def main(argv: list[str] | None = None) -> None:
     import anyio
 
     from imini_mcp.imini import ConfigurationError
-    from imini_mcp.mcp.http import check_exposure, serve_http
+    from imini_mcp.mcp.http import check_exposure, check_fleet, serve_http
 
     try:
         check_exposure(settings)
+        check_fleet(settings)
     except ConfigurationError as exc:
         print(f"imini-mcp: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

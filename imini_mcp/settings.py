@@ -37,6 +37,26 @@ def _database_url(value: object) -> object:
     return value
 
 
+SECRET_KEY_HINT = 'make one with: python -c "import secrets; print(secrets.token_hex(32))"'
+
+
+def _secret_keys(value: object) -> object:
+    # "new,old": the first seals, every one unseals (rotation). Keys are never put into the message.
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError("must be text: one secret, or several separated by commas")
+    keys = [part.strip() for part in text.split(",") if part.strip()]
+    if not keys:
+        return None
+    if any(len(key) < 32 for key in keys):
+        raise ValueError(f"each key must be at least 32 characters of secret randomness ({SECRET_KEY_HINT})")
+    if len(set(keys)) != len(keys):
+        raise ValueError("the same key is listed twice")
+    return SecretStr(",".join(keys))
+
+
 def _comma_list(value: object) -> object:
     # "a.example.com, b.example.com" in an env var is friendlier than JSON
     if isinstance(value, str):
@@ -182,6 +202,35 @@ class Settings(BaseModel):
         ge=1024,
         description="HTTP: largest request body accepted (4 inline 10 MB images fit).",
     )
+
+    # --- a fleet: several replicas behind a load balancer, one PostgreSQL store ---
+    secret_key: Annotated[SecretStr | None, BeforeValidator(_secret_keys)] = Field(
+        None,
+        description="One secret shared by every replica (at least 32 characters; for rotation several, "
+        "comma-separated, the newest first): it seals the MCP request state, so any replica accepts what "
+        "another issued. Required in fleet mode (IMINI_DATABASE_URL with streamable-http).",
+    )
+    shared_output_dir: bool = Field(
+        False,
+        description="Fleet mode: IMINI_OUTPUT_DIR is one folder every replica shares (the same volume at the "
+        "same path). Without it, fleet mode refuses output_mode file/both.",
+    )
+    poll_lease_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=300,
+        description="How long a server's claim to poll a task lasts unless renewed (every third of it); a "
+        "stopped server's tasks are taken over by another after about this long.",
+    )
+
+    def fleet_mode(self) -> bool:
+        """Several replicas may serve the same clients: a PostgreSQL store (IMINI_DATABASE_URL) served over
+        streamable HTTP. stdio is one client's own process, and an SQLite journal one host's, so neither is."""
+        return self.database_url is not None and self.transport == "streamable-http"
+
+    def secret_keys(self) -> list[str]:
+        """IMINI_SECRET_KEY's keys, the sealing one first; [] when unset."""
+        return self.secret_key.get_secret_value().split(",") if self.secret_key else []
 
     def api_key_value(self) -> str | None:
         return self.api_key.get_secret_value() if self.api_key else None

@@ -1,5 +1,6 @@
 """Serving imini-mcp over streamable HTTP: bearer auth, DNS-rebinding protection, a body limit, /healthz,
-and a graceful shutdown that hands waiting callers their task ids instead of cutting them off."""
+stateless legacy sessions and fleet-mode checks (any replica serves any request), and a graceful shutdown
+that hands waiting callers their task ids instead of cutting them off."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imini_mcp.imini import ConfigurationError
-from imini_mcp.settings import Settings
+from imini_mcp.settings import SECRET_KEY_HINT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,27 @@ def check_exposure(settings: Settings) -> None:
             f"Refusing to listen on {settings.host} without authentication",
             next_step="Set IMINI_MCP_AUTH_TOKEN to a long random string (clients send it as "
             "'Authorization: Bearer <token>'), or listen on 127.0.0.1.",
+        )
+
+
+def check_fleet(settings: Settings) -> None:
+    """Fleet mode (`Settings.fleet_mode`: IMINI_DATABASE_URL over streamable HTTP) needs what replicas share:
+    one secret for the SDK's request state, and, to save files, one output folder."""
+    if not settings.fleet_mode():
+        return
+    if not settings.secret_keys():
+        raise ConfigurationError(
+            "Refusing to start as a fleet replica (IMINI_DATABASE_URL with the streamable-http transport) "
+            "without IMINI_SECRET_KEY",
+            next_step="Set IMINI_SECRET_KEY to one secret shared by every replica, at least 32 characters "
+            f"({SECRET_KEY_HINT}); for rotation list several, comma-separated, the newest first.",
+        )
+    if settings.output_mode != "url" and not settings.shared_output_dir:
+        raise ConfigurationError(
+            f"Refusing to start as a fleet replica with IMINI_OUTPUT_MODE={settings.output_mode}: files would "
+            f"be saved in {settings.output_dir} on one replica only",
+            next_step="Mount one folder on every replica at the same path, point IMINI_OUTPUT_DIR at it and "
+            "set IMINI_SHARED_OUTPUT_DIR=true; or set IMINI_OUTPUT_MODE=url.",
         )
 
 
@@ -84,7 +106,11 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def build_http_app(server: MCPServer, settings: Settings) -> ASGIApp:
+    # stateless_http: a 2025-11-25 client's requests may reach any replica (no session lives in one
+    # process's memory); imini-mcp makes no server-to-client requests, the only thing that would need one.
+    # 2026-07-28 requests have no sessions in any case.
     app = server.streamable_http_app(
+        stateless_http=True,
         transport_security=transport_security(settings),
         max_request_body_size=settings.max_body_bytes,
         host=settings.host,
@@ -108,6 +134,7 @@ class _GracefulServer(uvicorn.Server):
 
 async def serve_http(server: MCPServer, settings: Settings, on_stop: Callable[[], None]) -> None:
     check_exposure(settings)
+    check_fleet(settings)
     config = uvicorn.Config(
         build_http_app(server, settings),
         host=settings.host,

@@ -1,5 +1,6 @@
-"""The server's lifespan: open every process resource once (HTTP client, task store, poll loop, service,
-background jobs), settle what a crash left behind, resume background jobs, and close it all at the end."""
+"""The server's lifespan: open every process resource once (HTTP client, task store, poll leases and the
+store's watcher, poll loop, service, background jobs), settle what a crash left behind, resume the background
+jobs no other live server follows, and close it all at the end (releasing this server's poll leases)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,17 @@ from pathlib import Path
 
 import anyio
 import httpx2
+from anyio.abc import TaskGroup
 from mcp.server.mcpserver import MCPServer
 
-from imini_mcp.app import Account, BackgroundJobs, FileDelivery, VideoService, recover_interrupted_submits
+from imini_mcp.app import (
+    Account,
+    BackgroundJobs,
+    FileDelivery,
+    StoreLeases,
+    VideoService,
+    recover_interrupted_submits,
+)
 from imini_mcp.files import DownloadPolicy, make_resolver, sweep_partial_downloads
 from imini_mcp.imini import (
     USER_AGENT,
@@ -61,31 +70,41 @@ class Overrides:
     downloads: DownloadPolicy | None = None
 
 
-def make_lifespan(settings: Settings, overrides: Overrides) -> Lifespan:
+class Health:
+    """What /healthz reports on: the store this process opened (None before the lifespan, and after)."""
+
+    def __init__(self) -> None:
+        self.store: TaskStore | None = None
+
+
+def make_lifespan(settings: Settings, overrides: Overrides, health: Health | None = None) -> Lifespan:
     @asynccontextmanager
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
             http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock)
             downloads = overrides.downloads or DownloadPolicy()
             store = _open_store(stack, settings, downloads)
-            tg = await stack.enter_async_context(anyio.create_task_group())
-            stack.callback(tg.cancel_scope.cancel)  # poll loops and background jobs end with the server
-            follower = TaskFollower(tg, schedule=overrides.schedule, clock=overrides.clock)
-            if overrides.shutdown is not None:
-                overrides.shutdown.add(follower.release_all)
+            if health is not None:
+                health.store = store
+                stack.callback(setattr, health, "store", None)
+            tg, follower, leases = await _follow_tasks(stack, settings, overrides, store)
             service = VideoService(
                 store=store,
                 follower=follower,
                 limits=WaitLimits(settings.default_wait_seconds, settings.max_wait_seconds),
                 delivery=FileDelivery(
-                    store, settings.output_dir, default_mode=settings.output_mode, policy=downloads
+                    store,
+                    settings.output_dir,
+                    default_mode=settings.output_mode,
+                    policy=downloads,
+                    refusal=file_output_refusal(settings),
                 ),
             )
             client = IminiClient(http, base_url=base_url, api_key=api_key, policy=overrides.retry)
             state = AppState(
                 settings=settings,
                 service=service,
-                jobs=BackgroundJobs(service, tg),
+                jobs=BackgroundJobs(service, tg, leases),
                 account=Account(owner="", client=client),
                 http=http,
                 base_url=base_url,
@@ -96,19 +115,49 @@ def make_lifespan(settings: Settings, overrides: Overrides) -> Lifespan:
                     input_root=settings.input_root,
                 ),
             )
+            resumed = 0
             if not settings.per_user_keys:  # per-user keys are not stored: those resume on the next tasks/get
-                state.jobs.resume(state.account)
+                resumed = state.jobs.resume(state.account)
             log.info(
-                "imini-mcp %s ready: %s, tasks in %s",
+                "imini-mcp %s ready: %s, tasks in %s (%s; %d background job(s) resumed)",
                 __version__,
                 "SIMULATED backend" if settings.simulate else base_url,
                 store_location(
                     journal_path=settings.journal_path, database_url=settings.database_url_value()
                 ),
+                f"poller {leases.poller}, leases of {leases.ttl:g} s",
+                resumed,
             )
             yield state
 
     return lifespan
+
+
+def file_output_refusal(settings: Settings) -> str | None:
+    """Why this server may not save files, or None: a fleet whose output folder is not declared shared."""
+    if settings.fleet_mode() and not settings.shared_output_dir:
+        return (
+            "this server is one replica of a fleet (IMINI_DATABASE_URL over streamable HTTP) and its "
+            "output folder is not declared shared (IMINI_SHARED_OUTPUT_DIR), so a saved file would exist "
+            "on one replica only"
+        )
+    return None
+
+
+async def _follow_tasks(
+    stack: AsyncExitStack, settings: Settings, overrides: Overrides, store: TaskStore
+) -> tuple[TaskGroup, TaskFollower, StoreLeases]:
+    """The task group for poll loops and background jobs, the poll loop with this process's leases (their
+    heartbeat and the store's watcher run in the group); at the end the group stops, then the leases go."""
+    leases = StoreLeases(store, ttl=settings.poll_lease_seconds)
+    stack.callback(leases.release_all)  # after the task group ended, before the store closes
+    tg = await stack.enter_async_context(anyio.create_task_group())
+    stack.callback(tg.cancel_scope.cancel)  # poll loops and background jobs end with the server
+    tg.start_soon(leases.run)
+    follower = TaskFollower(tg, schedule=overrides.schedule, clock=overrides.clock, leases=leases)
+    if overrides.shutdown is not None:
+        overrides.shutdown.add(follower.release_all)
+    return tg, follower, leases
 
 
 async def _open_upstream(

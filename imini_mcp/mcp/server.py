@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import json
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context, MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from imini_mcp.app import summarize
+from imini_mcp.app import store_problem, summarize
 from imini_mcp.files import DownloadPolicy
 from imini_mcp.imini import Clock, PollSchedule, RetryPolicy, __version__
 from imini_mcp.mcp.context import account_of, state_of
 from imini_mcp.mcp.errors import tool_errors
-from imini_mcp.mcp.lifespan import Overrides, Shutdown, make_lifespan
+from imini_mcp.mcp.lifespan import Health, Overrides, Shutdown, make_lifespan
 from imini_mcp.mcp.prompts import register_prompts
 from imini_mcp.mcp.tasks import TasksExtension, legacy_tasks_middleware
 from imini_mcp.mcp.tools import TOOLS
 from imini_mcp.settings import Settings
 
+SERVER_NAME = "imini-mcp"
 INSTRUCTIONS = """\
 Generate videos with imini: kling/kling-v3 by default, or another model from list_models (kling-v3-omni,
 kling-v3-motion-control, seedance-2.0 / -fast, happyhorse-1.0). Workflow: (1) compose the request with generate_video and
@@ -45,17 +46,19 @@ def build_server(
     downloads: DownloadPolicy | None = None,
 ) -> MCPServer:
     """The imini-mcp server for `settings`. `clock`, `schedule`, `retry`, `downloads` are for tests/benchmarks."""
+    health = Health()
     server = MCPServer(
-        name="imini-mcp",
+        name=SERVER_NAME,  # constant: sealed request state names it, and every replica must accept it
         title="imini video",
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://docs.imini.ai",
         tools=TOOLS,
-        lifespan=make_lifespan(settings, Overrides(clock, schedule, retry, shutdown, downloads)),
+        lifespan=make_lifespan(settings, Overrides(clock, schedule, retry, shutdown, downloads), health),
         extensions=[TasksExtension()],
         middleware=[legacy_tasks_middleware],
         log_level=settings.log_level,  # type: ignore[arg-type]  # validated by Settings
+        request_state_security=request_state_security(settings),
     )
     server.resource(
         "imini://tasks/{task_id}",
@@ -67,10 +70,25 @@ def build_server(
     register_prompts(server)
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": __version__, "simulated": settings.simulate})
+        """200 while this server can serve: its task store answers (503 when it does not)."""
+        problem = await store_problem(health.store)
+        body = {
+            "status": "ok" if problem is None else "unavailable",
+            "version": __version__,
+            "simulated": settings.simulate,
+            "store": problem or "reachable",
+        }
+        return JSONResponse(body, status_code=200 if problem is None else 503)
 
     server.custom_route("/healthz", methods=["GET"])(healthz)
     return server
+
+
+def request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """A key every replica shares (IMINI_SECRET_KEY) seals the SDK's request state; None: a key of this
+    process alone (the SDK's default), which another replica would reject."""
+    keys = settings.secret_keys()
+    return RequestStateSecurity(keys=keys) if keys else None
 
 
 async def task_resource(task_id: str, ctx: Context) -> str:

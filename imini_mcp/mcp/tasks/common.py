@@ -173,7 +173,9 @@ async def load(ctx: ServerRequestContext[Any, Any], task_id: str) -> tuple[McpTa
         )
     view = view_of(ctx, job)
     if not view.terminal:
-        state(ctx).jobs.ensure(who, task_id)  # e.g. after a restart
+        await state(ctx).jobs.adopt(
+            who, task_id
+        )  # unless a live server follows it (after a restart, a crash)
     return view, who
 
 

@@ -44,6 +44,7 @@ from imini_mcp.mcp.tasks.common import (
 from imini_mcp.request import InvalidArguments
 
 LIST_PAGE = 50
+RESULT_TICK_SECONDS = 5.0
 
 
 class TasksExtension(Extension):
@@ -112,12 +113,15 @@ class TasksExtension(Extension):
         return {}
 
     async def _result(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
-        view, who = await load(ctx, params.task_id)
-        while not view.terminal:  # blocks until the task ends (2025-11-25 tasks/result)
-            await state(ctx).jobs.wait_done(who.owner, view.task_id)
+        jobs, owner = state(ctx).jobs, account(ctx).owner
+        while True:  # blocks until the task ends (2025-11-25 tasks/result), whichever server follows it
+            changed = jobs.changed(owner, params.task_id)  # armed before the read: no change is missed
             view, who = await load(ctx, params.task_id)
-            if not view.terminal:
-                await anyio.sleep(0.2)
+            if view.terminal:
+                break
+            with anyio.move_on_after(RESULT_TICK_SECONDS):  # a safety net, and a retry to adopt the job
+                await changed.wait()
+            await anyio.sleep(0.2)  # an event set for good (a job finished here) must not spin
         if view.status == "cancelled":
             raise MCPError(INVALID_PARAMS, f"Task {params.task_id!r} was cancelled; it has no result")
         wire = await final_result(ctx, view, who)
