@@ -1,5 +1,7 @@
 """pytest plugin: a throwaway PostgreSQL server for the session, and a fresh database for each test.
 
+* ``LocalPostgres``: one throwaway server (initdb in a temp dir, a loopback port), which a test may stop and
+  start again (tests/fleet runs one of its own for that); ``server_bin_dir`` finds the binaries.
 * ``pg_server``: the server's admin URL. ``IMINI_TEST_DATABASE_URL`` names an existing server (a CI service,
   a developer's own; the user must be able to create databases). Otherwise the newest
   ``/usr/lib/postgresql/*/bin`` (or ``initdb`` on PATH) starts one in a temp dir on a free loopback port,
@@ -30,6 +32,7 @@ import pytest
 from tests.processes import free_port
 
 __all__ = [
+    "LocalPostgres",
     "admin",
     "pg_empty_url",
     "pg_fresh_url",
@@ -37,6 +40,7 @@ __all__ = [
     "pg_server",
     "pg_template",
     "pg_url",
+    "server_bin_dir",
     "with_database",
 ]
 
@@ -72,40 +76,93 @@ def admin(url: str) -> Any:
     return psycopg.connect(url, autocommit=True)
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
+class LocalPostgres:
+    """A throwaway PostgreSQL server in a temp dir on a loopback port: started, stopped, started again.
+
+    Test settings only (fsync off). As root, every server command runs through ``runuser -u postgres``.
+    The port and the data survive ``stop()`` + ``start()``, so a test can take the database away from
+    the processes using it and give it back (tests/fleet does).
+    """
+
+    def __init__(self, bin_dir: Path, *, max_connections: int = 200) -> None:
+        self.bin_dir = bin_dir
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.dir = Path(tempfile.mkdtemp(prefix="imini-pg-"))
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        self.data, self.port = self.dir / "data", free_port()
+        self.max_connections = max_connections
+        initdb = [bin_dir / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+        subprocess.run(
+            [*self.as_user, *initdb, "--no-sync", "--no-instructions"], stdout=subprocess.DEVNULL, check=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The superuser's URL (trust auth on loopback)."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def log(self) -> Path:
+        return self.dir / "log"
+
+    def start(self) -> None:
+        options = (
+            f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
+            f" -c full_page_writes=off -c max_connections={self.max_connections}"
+        )
+        pg_ctl = [self.bin_dir / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30", "-o", options]
+        subprocess.run([*self.as_user, *pg_ctl, "start"], stdout=subprocess.DEVNULL, check=True)
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server (``immediate``: like a crash, ``fast``: a clean shutdown); the data stays."""
+        stop = [self.bin_dir / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"]
+        subprocess.run([*self.as_user, *stop], stdout=subprocess.DEVNULL, check=False)
+
+    def require_password(self, role: str) -> None:
+        """Make ``role`` log in with its password over TCP (scram-sha-256); every other role keeps trust."""
+        hba = self.data / "pg_hba.conf"
+        rule = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+        hba.write_text(rule + hba.read_text(), encoding="utf-8")  # the first matching line wins
+        with admin(self.url) as conn:
+            conn.execute("SELECT pg_reload_conf()")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def server_bin_dir() -> Path | None:
+    """Where the PostgreSQL server binaries are; None (after skipping, or failing on CI) if nowhere."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
         _missing("psycopg is not installed (pip install -e '.[test]')")
-    if url := os.environ.get("IMINI_TEST_DATABASE_URL"):
-        yield url
-        return
     bin_dir = _bin_dir()
     if bin_dir is None:
         _missing("no PostgreSQL server binaries (apt-get install -y postgresql)")
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    if url := os.environ.get("IMINI_TEST_DATABASE_URL"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            _missing("psycopg is not installed (pip install -e '.[test]')")
+        yield url
         return
+    bin_dir = server_bin_dir()
+    assert bin_dir is not None
     started = time.perf_counter()
-    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    tmp = Path(tempfile.mkdtemp(prefix="imini-pg-"))
-    if as_user:
-        shutil.chown(tmp, "postgres")
-    data, port = tmp / "data", free_port()
-    initdb = [bin_dir / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
-    subprocess.run([*as_user, *initdb, "--no-instructions"], stdout=subprocess.DEVNULL, check=True)
-    options = (
-        f"-k {tmp} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-        " -c full_page_writes=off -c max_connections=200"
-    )
-    pg_ctl = [bin_dir / "pg_ctl", "-D", data, "-l", tmp / "log", "-w", "-t", "30", "-o", options, "start"]
-    subprocess.run([*as_user, *pg_ctl], stdout=subprocess.DEVNULL, check=True)
+    server = LocalPostgres(bin_dir)
+    server.start()
     TIMINGS["server start"] = time.perf_counter() - started
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        yield server.url
     finally:
-        stop = [bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]
-        subprocess.run([*as_user, *stop], stdout=subprocess.DEVNULL, check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
+        server.remove()
 
 
 @pytest.fixture(scope="session")
