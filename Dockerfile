@@ -6,7 +6,9 @@ RUN useradd --create-home --uid 10001 imini && mkdir /data && chown imini /data
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY imini_mcp ./imini_mcp
-RUN pip install --no-cache-dir .
+# EXTRAS=postgres adds psycopg for a fleet on PostgreSQL (IMINI_DATABASE_URL; deploy/compose.yaml sets it).
+ARG EXTRAS=""
+RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}"
 
 USER imini
 ENV IMINI_JOURNAL_PATH=/data/journal.sqlite3 \
