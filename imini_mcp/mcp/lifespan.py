@@ -61,13 +61,15 @@ class Shutdown:
 
 @dataclass(frozen=True)
 class Overrides:
-    """For tests and benchmarks: a faster clock, a fixed poll schedule, quicker retries and downloads."""
+    """For tests and benchmarks: a faster clock, a fixed poll schedule, quicker retries and downloads, a
+    poller name to tell servers in one process apart."""
 
     clock: Clock | None = None
     schedule: PollSchedule | None = None
     retry: RetryPolicy | None = None
     shutdown: Shutdown | None = None
     downloads: DownloadPolicy | None = None
+    poller: str | None = None
 
 
 class Health:
@@ -149,7 +151,7 @@ async def _follow_tasks(
 ) -> tuple[TaskGroup, TaskFollower, StoreLeases]:
     """The task group for poll loops and background jobs, the poll loop with this process's leases (their
     heartbeat and the store's watcher run in the group); at the end the group stops, then the leases go."""
-    leases = StoreLeases(store, ttl=settings.poll_lease_seconds)
+    leases = StoreLeases(store, ttl=settings.poll_lease_seconds, poller=overrides.poller)
     stack.callback(leases.release_all)  # after the task group ended, before the store closes
     tg = await stack.enter_async_context(anyio.create_task_group())
     stack.callback(tg.cancel_scope.cancel)  # poll loops and background jobs end with the server

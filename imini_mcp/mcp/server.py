@@ -44,8 +44,10 @@ def build_server(
     retry: RetryPolicy | None = None,
     shutdown: Shutdown | None = None,
     downloads: DownloadPolicy | None = None,
+    poller: str | None = None,
 ) -> MCPServer:
-    """The imini-mcp server for `settings`. `clock`, `schedule`, `retry`, `downloads` are for tests/benchmarks."""
+    """The imini-mcp server for `settings`. `clock`, `schedule`, `retry`, `downloads` and `poller` (this
+    server's name on poll leases, default host:pid:random) are for tests and benchmarks."""
     health = Health()
     server = MCPServer(
         name=SERVER_NAME,  # constant: sealed request state names it, and every replica must accept it
@@ -54,7 +56,9 @@ def build_server(
         instructions=INSTRUCTIONS,
         website_url="https://docs.imini.ai",
         tools=TOOLS,
-        lifespan=make_lifespan(settings, Overrides(clock, schedule, retry, shutdown, downloads), health),
+        lifespan=make_lifespan(
+            settings, Overrides(clock, schedule, retry, shutdown, downloads, poller), health
+        ),
         extensions=[TasksExtension()],
         middleware=[legacy_tasks_middleware],
         log_level=settings.log_level,  # type: ignore[arg-type]  # validated by Settings
