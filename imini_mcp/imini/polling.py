@@ -180,7 +180,7 @@ class TaskFollower:
                         return  # the task ended (recorded elsewhere), or nobody here waits any more
                 interval = self.schedule.next_delay(interval, self.clock.now() - born, self._rng)
                 wait = interval
-                if watch.polls == 0 and age > self.schedule.first:
+                if watch.polls == 0 and self.clock.now() - born > self.schedule.first:
                     wait = 0.0  # resuming (or taking over) a task that is already under way: look now
                 if isinstance(watch.error, RateLimited):
                     wait = max(wait, watch.error.retry_after or 0.0)
