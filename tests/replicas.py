@@ -11,8 +11,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,9 +183,10 @@ def replica_env(tmp: Path, imini_url: str, **settings: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def replica_process(name: str, tmp: Path, env: dict[str, str]) -> Iterator[ReplicaProcess]:
-    """`imini-mcp` on a free port, up (/healthz 200) before it is yielded; stopped (or reaped) at the end."""
+@asynccontextmanager
+async def replica_process(name: str, tmp: Path, env: dict[str, str]) -> AsyncIterator[ReplicaProcess]:
+    """`imini-mcp` on a free port, up (/healthz 200) before it is yielded; stopped (or reaped) at the end.
+    Waits without blocking the event loop: the simulated imini may be serving in it."""
     port = free_port()
     log = tmp / f"{name}.log"
     with log.open("wb") as out:
@@ -194,14 +195,15 @@ def replica_process(name: str, tmp: Path, env: dict[str, str]) -> Iterator[Repli
         )
     replica = ReplicaProcess(name, process, port, log)
     try:
-        deadline = time.monotonic() + 40
-        while True:
-            with suppress(httpx2.TransportError):
-                if httpx2.get(f"{replica.base}/healthz", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not come up:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.05)
+        async with httpx2.AsyncClient(timeout=2) as http:
+            deadline = time.monotonic() + 40
+            while True:
+                with suppress(httpx2.TransportError):
+                    if (await http.get(f"{replica.base}/healthz")).status_code == 200:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not come up:\n{log.read_text(errors='replace')[-3000:]}")
+                await anyio.sleep(0.05)
         yield replica
     finally:
         if process.poll() is None:
@@ -213,3 +215,8 @@ def replica_process(name: str, tmp: Path, env: dict[str, str]) -> Iterator[Repli
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def pid_of(poller: str) -> int:
+    """The process id in a poller name (host:pid:random)."""
+    return int(poller.split(":")[-2])
