@@ -103,10 +103,15 @@ class VideoService:
         if self.delivery is not None:
             self.delivery.check_mode(self.delivery.mode(args.output, None))
         digest = request_hash(body)
-        earlier = await self.stored(
-            self.store.recent_same_request, account.owner, digest, since=time.time() - DUPLICATE_WINDOW
-        )
-        record, fresh = await self._record_intent(args, account, shown, digest)
+        try:
+            earlier = await self.stored(
+                self.store.recent_same_request, account.owner, digest, since=time.time() - DUPLICATE_WINDOW
+            )
+            record, fresh = await self._record_intent(args, account, shown, digest)
+        except StoreUnavailable as exc:  # no recorded intent, no paid submit
+            exc.message = "The request cannot be recorded before submitting it: the task store is unreachable"
+            exc.next_step = "Nothing was sent or billed. Call generate_video again in a little while."
+            raise
         if not fresh:
             return await self._replay(record, args, account, cost, notes, progress)
         if earlier:
@@ -144,10 +149,6 @@ class VideoService:
                 idempotency_key=args.idempotency_key,
                 options={**chosen, "submitter": submitter()},
             )
-        except StoreUnavailable as exc:
-            exc.message = "The request cannot be recorded before submitting it: the task store is unreachable"
-            exc.next_step = "Nothing was sent or billed. Call generate_video again in a little while."
-            raise
         except IdempotencyConflict as exc:
             raise RequestRejected(
                 f"idempotency_key {args.idempotency_key!r} was already used for a different request "
