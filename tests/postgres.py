@@ -79,12 +79,12 @@ def admin(url: str) -> Any:
 class LocalPostgres:
     """A throwaway PostgreSQL server in a temp dir on a loopback port: started, stopped, started again.
 
-    Test settings only (fsync off). As root, every server command runs through ``runuser -u postgres``.
+    Test settings (fsync off) unless ``durable`` (the benchmarks: PostgreSQL's defaults). As root, every server command runs through ``runuser -u postgres``.
     The port and the data survive ``stop()`` + ``start()``, so a test can take the database away from
     the processes using it and give it back (tests/fleet does).
     """
 
-    def __init__(self, bin_dir: Path, *, max_connections: int = 200) -> None:
+    def __init__(self, bin_dir: Path, *, max_connections: int = 200, durable: bool = False) -> None:
         self.bin_dir = bin_dir
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self.dir = Path(tempfile.mkdtemp(prefix="imini-pg-"))
@@ -92,6 +92,7 @@ class LocalPostgres:
             shutil.chown(self.dir, "postgres")
         self.data, self.port = self.dir / "data", free_port()
         self.max_connections = max_connections
+        self.durable = durable
         initdb = [bin_dir / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]
         subprocess.run(
             [*self.as_user, *initdb, "--no-sync", "--no-instructions"], stdout=subprocess.DEVNULL, check=True
@@ -107,10 +108,9 @@ class LocalPostgres:
         return self.dir / "log"
 
     def start(self) -> None:
-        options = (
-            f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-            f" -c full_page_writes=off -c max_connections={self.max_connections}"
-        )
+        options = f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c max_connections={self.max_connections}"
+        if not self.durable:  # a test server: a crash may lose it all
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         pg_ctl = [self.bin_dir / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30", "-o", options]
         subprocess.run([*self.as_user, *pg_ctl, "start"], stdout=subprocess.DEVNULL, check=True)
 

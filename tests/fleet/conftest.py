@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.fleet.harness import Fleet, nginx_binary, running_fleet
+from tests.fleet.harness import Fleet, running_fleet
+from tests.fleet.nginx import nginx_binary
 from tests.postgres import LocalPostgres, _missing, server_bin_dir
 from tests.secret_scan import SecretScan, scanning
 

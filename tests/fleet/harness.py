@@ -20,7 +20,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,12 +37,12 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.conftest import FAKE_KEY
+from tests.fleet.nginx import NGINX_CONF, nginx_test, prepare_nginx_prefix, render_nginx_conf
 from tests.postgres import LocalPostgres, admin, with_database
 from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-NGINX_CONF = DEPLOY / "nginx.conf"
 COMPOSE = DEPLOY / "compose.yaml"
 
 QUEUED_SECONDS = 1.0  # a simulated task: 1 s queued + 3 s processing; the default schedule sees it at ~5 s
@@ -53,59 +52,6 @@ ROLE = "imini_fleet"
 DATABASE = "imini_fleet"
 LEASE_SECONDS = 4.0
 SECRET_KEY = "fleet-request-state-key-" + "5e" * 16  # IMINI_SECRET_KEY: the same on every replica
-
-
-# ---------------------------------------------------------------------------------------------------
-# nginx: deploy/nginx.conf with loopback addresses and private paths
-
-
-class RenderError(AssertionError):
-    """deploy/nginx.conf no longer has a line the tests swap: update render_nginx_conf with it."""
-
-
-def render_nginx_conf(text: str, *, replicas: list[int], listen: int, prefix: Path) -> str:
-    """deploy/nginx.conf for loopback: replica ``imini-N:8000`` → ``127.0.0.1:replicas[N-1]``, ``listen 80``
-    → ``127.0.0.1:listen``, pid/log/temp files under ``prefix``. Nothing else changes."""
-
-    def swap(pattern: str, replacement: Any, count: int = 1) -> None:
-        nonlocal text
-        text, made = re.subn(pattern, replacement, text, flags=re.MULTILINE)
-        if made != count:
-            raise RenderError(f"deploy/nginx.conf: expected {count} match(es) of {pattern!r}, found {made}")
-
-    swap(r"^pid /tmp/nginx\.pid;", f"pid {prefix}/nginx.pid;")
-    swap(r"^error_log /dev/stderr notice;", f"error_log {prefix}/error.log notice;")
-    swap(r"^(\s*)access_log /dev/stdout mcp;", rf"\g<1>access_log {prefix}/access.log mcp;")
-    swap(r"^(\s*)client_body_temp_path /tmp/nginx-body;", rf"\g<1>client_body_temp_path {prefix}/body;")
-    swap(r"^(\s*)proxy_temp_path /tmp/nginx-proxy;", rf"\g<1>proxy_temp_path {prefix}/proxy;")
-    swap(r"^(\s*)listen 80;", rf"\g<1>listen 127.0.0.1:{listen};")
-
-    def replica(match: re.Match[str]) -> str:
-        return f"{match.group(1)}server 127.0.0.1:{replicas[int(match.group(2)) - 1]} "
-
-    swap(r"^(\s*)server imini-(\d+):8000 ", replica, count=len(replicas))
-    return text
-
-
-def nginx_binary() -> str | None:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    return found
-
-
-def nginx_test(nginx: str, conf: Path, prefix: Path) -> subprocess.CompletedProcess[str]:
-    """``nginx -t`` on a rendered configuration."""
-    return subprocess.run(
-        [nginx, "-t", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True, timeout=30
-    )
-
-
-def prepare_nginx_prefix(prefix: Path) -> None:
-    """A prefix nginx's workers (user nobody) can use: temp dirs for bodies and proxied answers."""
-    prefix.mkdir(parents=True, exist_ok=True)
-    prefix.chmod(0o755)
-    for name in ("body", "proxy"):
-        (prefix / name).mkdir(exist_ok=True)
-        (prefix / name).chmod(0o777)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -17,15 +17,8 @@ import pytest
 
 from imini_mcp.request import MAX_WAIT_SECONDS
 from imini_mcp.settings import Settings
-from tests.fleet.harness import (
-    COMPOSE,
-    NGINX_CONF,
-    ROOT,
-    RenderError,
-    nginx_test,
-    prepare_nginx_prefix,
-    render_nginx_conf,
-)
+from tests.fleet.harness import COMPOSE, ROOT
+from tests.fleet.nginx import NGINX_CONF, RenderError, nginx_test, prepare_nginx_prefix, render_nginx_conf
 
 yaml = pytest.importorskip("yaml")
 REPLICAS = ("imini-1", "imini-2", "imini-3")

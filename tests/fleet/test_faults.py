@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import anyio
+import httpx2
 import pytest
 from mcp import MCPError
 
@@ -66,14 +67,20 @@ async def test_with_the_database_unreachable_a_submit_is_not_sent_and_the_caller
                 "generate_video",
                 {"prompt": "a submit with no database", "idempotency_key": "no-db", "wait_seconds": 0},
             )
-        finally:
             elapsed = time.monotonic() - started
+            async with httpx2.AsyncClient(timeout=30) as http:  # what a balancer's health check sees
+                health = await http.get(fleet.url.replace("/mcp", "/healthz"))
+        finally:
             fleet.pg.start()
+    assert health.status_code == 503, health.text
+    assert fleet.password not in health.text
     assert result.is_error
     text = result.content[0].text
     print(f"answer after {elapsed:.1f} s: {text}")
-    assert "task store cannot be reached" in text, text  # plain words, and what to do
-    assert "call again" in text, text
+    # plain words: what is wrong, that nothing was sent, and what to do
+    assert "task store is unreachable" in text or "task store cannot be reached" in text, text
+    assert "nothing was sent" in text.lower(), text
+    assert "again" in text, text
     assert elapsed < 30
     assert fleet.submits() == submits, "a submit went out without a recorded intent"
     assert fleet.password not in text
