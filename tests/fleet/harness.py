@@ -322,7 +322,9 @@ class Fleet:
     def upstreams_seen(self, since: int = 0) -> list[str]:
         """The replica addresses nginx sent MCP requests to, one per request (access log lines from ``since``)."""
         lines = (self.nginx_prefix / "access.log").read_text().splitlines()[since:]
-        return [m.group(1) for line in lines if (m := re.search(r" up=(\S+)", line)) and "/mcp" in line]
+        # "up=A, B" when A refused the connection and B served: the last one served
+        served = (re.search(r" up=(.+?) rt=", line) for line in lines if "/mcp" in line)
+        return [m.group(1).split(", ")[-1] for m in served if m]
 
     def access_log_lines(self) -> int:
         path = self.nginx_prefix / "access.log"
