@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[str, int]] = {
     "concurrency": ("bench_concurrency", 420),
     "download": ("bench_download", 180),
     "journal": ("bench_journal", 180),
+    "schema": ("bench_schema", 60),
 }
 
 
