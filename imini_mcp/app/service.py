@@ -18,11 +18,12 @@ from typing import Any, TypeVar
 
 import anyio
 
+import imini_mcp.app.not_found as not_found
 from imini_mcp.app.account import Account, Progress
 from imini_mcp.app.delivery import FileDelivery
 from imini_mcp.app.recovery import submitter
 from imini_mcp.app.results import GenerateVideoResult, TaskList, TaskView
-from imini_mcp.app.views import record_view, snapshot_view, summarize
+from imini_mcp.app.views import dry_run_result, progress_message, record_view, snapshot_view, summarize
 from imini_mcp.files import shorten_data_uris
 from imini_mcp.imini import (
     IminiError,
@@ -32,7 +33,6 @@ from imini_mcp.imini import (
     TaskNotFound,
     TaskSnapshot,
     WaitState,
-    is_terminal,
 )
 from imini_mcp.request import (
     MAX_WAIT_SECONDS,
@@ -64,11 +64,13 @@ class VideoService:
         follower: TaskFollower,
         limits: WaitLimits | None = None,
         delivery: FileDelivery | None = None,
+        not_found_grace: float = not_found.NOT_FOUND_GRACE,
     ) -> None:
         self.store = store
         self.follower = follower
         self.limits = limits or WaitLimits()
         self.delivery = delivery
+        self.not_found_grace = not_found_grace  # when imini's 404 is final for a journalled task
 
     async def stored(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one store call off the event loop (store calls block)."""
@@ -94,9 +96,11 @@ class VideoService:
         cost = estimate_cost(args)
         notes = request_notes(args)
         if args.dry_run:
-            return _dry_run(shown, cost, notes)
+            return dry_run_result(shown, cost, notes)
         assert account is not None, "only a dry run needs no account"
         account.client.require_key()
+        if note := self.limits.cap_note(args.wait_seconds):
+            notes.append(note)
         digest = request_hash(body)
         earlier = await self.stored(
             self.store.recent_same_request, account.owner, digest, since=time.time() - DUPLICATE_WINDOW
@@ -205,17 +209,13 @@ class VideoService:
                 next_step="Wait and check list_tasks; use a new idempotency_key only if you accept a possible "
                 "second charge.",
             )
-        notes.append(
-            f"idempotency_key {args.idempotency_key!r} was used before: this is the earlier task "
-            f"{record.task_id}; nothing new was submitted or billed."
-        )
         view = record_view(record)
         wait = self.limits.clamp(args.wait_seconds)
         if wait > 0 and not view.is_terminal:
             view = await self._wait(record, account, wait, progress)
         view = await self._finish(view, account.owner, None)
         return GenerateVideoResult(
-            submitted=True,
+            submitted=False,  # by this call: the result says it is a replay, in its fields and its text
             replayed=True,
             request_body=record.body,
             estimated_cost=cost,
@@ -236,15 +236,53 @@ class VideoService:
         output: str | None = None,
     ) -> TaskView:
         record = await self.stored(self.store.get, account.owner, task_id)
-        if record is not None and is_terminal(record.status):
+        if record is not None and record.is_terminal:
             view = record_view(record)  # final: the store has everything, even after imini forgets the task
         elif record is not None and (wait := self.limits.clamp(wait_seconds)) > 0:
             view = await self._wait(record, account, wait, progress)
+            if not view.is_terminal and (note := self.limits.cap_note(wait_seconds)):
+                view.next_step = f"{note} {view.next_step}"
         else:
-            snapshot = await account.client.get_task(task_id)
-            stored = await self._record_snapshot(account.owner, snapshot)
-            view = record_view(stored) if stored else snapshot_view(snapshot)
+            view = await self._read_once(task_id, record, account)
         return await self._finish(view, account.owner, output)
+
+    async def _read_once(self, task_id: str, record: TaskRecord | None, account: Account) -> TaskView:
+        """Ask imini once and record the answer; a 404 is answered by what the journal knows, if anything."""
+        try:
+            snapshot = await account.client.get_task(task_id)
+        except TaskNotFound as exc:
+            if record is None:
+                raise not_found.unknown_task(exc) from None
+            return await self._not_found(record, account, exc)
+        stored = await self._record_snapshot(account.owner, snapshot)
+        return record_view(stored) if stored else snapshot_view(snapshot)
+
+    async def _not_found(self, record: TaskRecord, account: Account, exc: TaskNotFound) -> TaskView:
+        """imini answered 404 for a journalled task: recorded as expired if that is final, else kept as it is."""
+        assert record.task_id is not None
+        current = await self.stored(self.store.get, account.owner, record.task_id) or record
+        now = time.time()
+        if not not_found.is_final(current, now, self.not_found_grace):
+            view = record_view(current)
+            view.next_step = self._not_visible_step(view, current, now)
+            return view
+        expired = await self.stored(
+            self.store.mark_expired,
+            account.owner,
+            record.task_id,
+            code=exc.code or not_found.NOT_FOUND_CODE,
+            message=exc.message,
+            status=exc.status,
+            request_id=exc.request_id,
+        )
+        log.info("imini no longer knows task %s: recorded as expired", record.task_id)
+        return record_view(expired or current)
+
+    def _not_visible_step(self, view: TaskView, record: TaskRecord, now: float) -> str:
+        age = max(0.0, now - record.submitted_at)
+        return not_found.not_visible_step(
+            view.task_id, view.status, age, self.limits.clamp(None), self.not_found_grace
+        )
 
     async def follow_to_end(self, task_id: str, account: Account) -> TaskView:
         """Background work: follow a recorded task until it ends, then save its files."""
@@ -252,7 +290,7 @@ class VideoService:
             record = await self.stored(self.store.get, account.owner, task_id)
             if record is None:
                 raise TaskNotFound(f"Task {task_id} is not in the journal")
-            if is_terminal(record.status):
+            if record.is_terminal:
                 return await self._finish(record_view(record), account.owner, None)
             await self._wait(record, account, self.limits.max_seconds or MAX_WAIT_SECONDS, None)
             if self.follower.closing:
@@ -279,7 +317,7 @@ class VideoService:
 
         async def tick(state: WaitState) -> None:
             if progress is not None:
-                await progress(state.elapsed, _progress_message(state, record, age + state.elapsed))
+                await progress(state.elapsed, progress_message(state, record, age + state.elapsed))
 
         async def store(snapshot: TaskSnapshot) -> None:
             await self._record_snapshot(account.owner, snapshot)
@@ -289,24 +327,33 @@ class VideoService:
                 account.owner,
                 task_id,
                 seconds=seconds,
-                poll=partial(account.client.get_task, task_id),
+                poll=partial(self._poll, record, account),
                 record=store,
                 on_tick=tick,
                 age=age,
             )
-        except TaskNotFound as exc:
-            exc.next_step = (
-                f"imini no longer knows task {task_id} (expired or never existed). The journal keeps "
-                "what was last seen; submit a new generation if you still need the video."
-            )
-            raise
+        except TaskNotFound as exc:  # final (see _poll): recorded as expired
+            return await self._not_found(record, account, exc)
         latest = await self.stored(self.store.get, account.owner, task_id) or record
-        return self._after_wait(record_view(latest), state)
+        return self._after_wait(record_view(latest), latest, state)
 
-    def _after_wait(self, view: TaskView, state: WaitState) -> TaskView:
+    async def _poll(self, record: TaskRecord, account: Account) -> TaskSnapshot:
+        """One read for the shared poll loop: a 404 that is not final yet is transient (the loop goes on)."""
+        assert record.task_id is not None
+        try:
+            return await account.client.get_task(record.task_id)
+        except TaskNotFound as exc:
+            current = await self.stored(self.store.get, account.owner, record.task_id) or record
+            if not_found.is_final(current, time.time(), self.not_found_grace):
+                raise
+            raise not_found.not_visible_yet(exc, record.task_id) from exc
+
+    def _after_wait(self, view: TaskView, record: TaskRecord, state: WaitState) -> TaskView:
         """The next step of a wait that ended before the task did."""
         task_id = view.task_id
-        if not view.is_terminal and self.follower.closing:
+        if not view.is_terminal and isinstance(state.last_error, not_found.TaskNotVisibleYet):
+            view.next_step = self._not_visible_step(view, record, time.time())
+        elif not view.is_terminal and self.follower.closing:
             view.next_step = (
                 f"The server is restarting; the task keeps running at imini. Call get_task with "
                 f'{{"task_id": "{task_id}"}} in a moment.'
@@ -344,22 +391,3 @@ class VideoService:
 
     async def task_record(self, owner: str, task_id: str) -> TaskRecord | None:
         return await self.stored(self.store.get, owner, task_id)
-
-
-def _dry_run(shown: dict[str, Any], cost: CostEstimate, notes: list[str]) -> GenerateVideoResult:
-    return GenerateVideoResult(
-        submitted=False,
-        request_body=shown,
-        estimated_cost=cost,
-        notes=notes,
-        next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
-        f"submit it (about {cost.credits} credits).",
-    )
-
-
-def _progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
-    status = state.snapshot.status if state.snapshot else (record.status or "queued")
-    text = f"Task {state.task_id} is {status}: {age:.0f} s since submit (a video usually takes 1–3 min)."
-    if state.last_error is not None:
-        text += f" Last check failed ({state.last_error.message}); retrying."
-    return text
