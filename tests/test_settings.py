@@ -62,3 +62,25 @@ def test_a_bad_variable_is_refused_naming_its_field(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert caught.value.errors()[0]["loc"] == ("base_url",)
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (
+            "api.imini.ai/imini/router",
+            "'api.imini.ai/imini/router' has no scheme. Fix: write it with https:// in front: "
+            "https://api.imini.ai/imini/router",
+        ),
+        (
+            "ftp://openapi.imini.ai",
+            "'ftp://openapi.imini.ai' must start with https:// (or http:// for a local test server). Fix: e.g. "
+            f"{DEFAULT_BASE_URL}",
+        ),
+    ],
+)
+def test_a_base_url_without_https_is_refused_with_the_fix(given: str, says: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(base_url=given)
+    [error] = caught.value.errors()
+    assert (error["loc"], error["msg"]) == (("base_url",), says)
