@@ -78,7 +78,7 @@ from tests.fleet.nginx import (
 )
 from tests.postgres import LocalPostgres, _bin_dir, admin, with_database
 
-BENCH = "7 fleet"
+BENCH = "8 fleet"
 QUEUED, PROCESSING = 2.0, 18.0  # a 20 s task: ~5 GETs on the default schedule, so a second poller would show
 SECRET_KEY = secrets.token_hex(32)
 PER_TASK = 3  # waits per task: through nginx, on three different replicas

@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, tuple[str, int]] = {
     "download": ("bench_download", 180),
     "journal": ("bench_journal", 180),
     "fleet": ("bench_fleet", 420),
+    "schema": ("bench_schema", 60),
 }
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 from pydantic_core import PydanticUndefined
 
 from imini_mcp.imini import __version__
-from imini_mcp.settings import Settings
+from imini_mcp.settings import Settings, unvalidated
 
 
 def env_help() -> str:
@@ -67,16 +68,12 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # request lines would be noise
 
 
-def read_settings(overrides: dict[str, object]) -> Settings:
+def read_settings(overrides: dict[str, Any]) -> Settings:
     """Settings from flags, environment and .env; invalid ones end the process (exit 2), saying which."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"IMINI_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        print(f"imini-mcp: invalid configuration: {problems}", file=sys.stderr)
-        raise SystemExit(2) from None
+        invalid_configuration(exc, overrides)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,6 +109,19 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     shutdown = Shutdown()
     anyio.run(serve_http, build_server(settings, shutdown=shutdown), settings, shutdown)
+
+
+def invalid_configuration(exc: ValidationError, given: dict[str, Any]) -> NoReturn:
+    """Say what is wrong on stderr and exit with status 2. A stdio client is answered first: it would only show
+    "Connection closed", so until it hangs up every tool answers with the problem (mcp/misconfigured.py)."""
+    problems = "; ".join(f"IMINI_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+    print(f"imini-mcp: invalid configuration: {problems}", file=sys.stderr, flush=True)
+    if unvalidated(given).get("transport", "stdio") == "stdio" and not sys.stdin.isatty():
+        from imini_mcp.mcp.misconfigured import misconfigured_server
+
+        configure_logging("WARNING")
+        misconfigured_server(problems).run("stdio")
+    raise SystemExit(2) from None
 
 
 def _simulated_journal(settings: Settings) -> Settings:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_path, user_videos_path
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
 
 from imini_mcp.request import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS
 
@@ -22,9 +23,20 @@ ENV_FILE = ".env"
 
 
 def _http_url(value: str) -> str:
-    if not value.startswith(("https://", "http://")):
-        raise ValueError("must start with https:// (or http:// for a local test server)")
-    return value.rstrip("/")
+    if value.startswith(("https://", "http://")):
+        return value.rstrip("/")
+    shown = value if len(value) <= 120 else value[:119] + "…"
+    if "://" not in value:  # e.g. api.imini.ai/imini/router: a host and path without the scheme
+        raise PydanticCustomError(
+            "url_scheme",
+            "{url} has no scheme. Fix: write it with https:// in front: {fixed}",
+            {"url": repr(shown), "fixed": "https://" + shown.lstrip("/")},
+        )
+    raise PydanticCustomError(
+        "url_scheme",
+        "{url} must start with https:// (or http:// for a local test server). Fix: e.g. {default}",
+        {"url": repr(shown), "default": DEFAULT_BASE_URL},
+    )
 
 
 def _database_url(value: object) -> object:
@@ -98,6 +110,14 @@ def _dotenv(path: str | Path | None) -> dict[str, str]:
     return _prefixed(dotenv_values(path, encoding="utf-8"))
 
 
+def unvalidated(given: dict[str, Any]) -> dict[str, Any]:
+    """What the settings would be built from (`given` over the environment over `.env`), before validation:
+    for acting on a configuration that does not validate (e.g. which transport a client expects)."""
+    given = dict(given)
+    found = {**_dotenv(given.pop("_env_file", ENV_FILE)), **_prefixed(dict(os.environ))}
+    return {**{name: value for name, value in found.items() if name in Settings.model_fields}, **given}
+
+
 class Settings(BaseModel):
     """Every setting, with its environment variable `IMINI_<NAME>` (see the README's table).
 
@@ -111,11 +131,7 @@ class Settings(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _from_environment(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        given = dict(data)
-        found = {**_dotenv(given.pop("_env_file", ENV_FILE)), **_prefixed(dict(os.environ))}
-        return {**{name: value for name, value in found.items() if name in cls.model_fields}, **given}
+        return unvalidated(data) if isinstance(data, dict) else data
 
     api_key: SecretStr | None = Field(
         None,
@@ -143,7 +159,8 @@ class Settings(BaseModel):
         MAX_WAIT_SECONDS,
         ge=0,
         le=3600,
-        description="The longest wait a call may ask for (Claude Desktop stops tool calls at about 4 minutes).",
+        description="The longest a call waits for a result: a longer wait_seconds is cut to it, and the answer says "
+        "so (Claude Desktop stops tool calls at about 4 minutes).",
     )
     journal_path: Path = Field(
         default_factory=default_journal_path,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 
@@ -27,6 +28,7 @@ from imini_mcp.imini.errors import (
 from imini_mcp.mcp.simulated import SimulatedImini
 from imini_mcp.mcp.tooling import RawArguments, SelfValidatingTool
 from imini_mcp.mcp.tools import SPECS
+from imini_mcp.request import lean_output_schema
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import API_PREFIX
 
@@ -102,6 +104,52 @@ def test_bad_configuration_is_refused_with_a_clear_message(tmp_path: Path) -> No
     assert "Traceback" not in run.stderr
 
 
+NO_SCHEME = "'api.imini.ai/imini/router' has no scheme. Fix: write it with https:// in front: https://api.imini.ai/imini/router"
+
+
+@pytest.mark.anyio
+async def test_a_stdio_client_is_told_what_is_wrong_with_the_configuration(tmp_path: Path) -> None:
+    """A stdio client would only see "Connection closed": it gets the tools, and each answers with the problem
+    and its fix; stderr says it too, and nothing is sent anywhere."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMINI_")} | {
+        "HOME": str(tmp_path),
+        "IMINI_BASE_URL": "api.imini.ai/imini/router",
+        "IMINI_API_KEY": "k",
+    }
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "imini_mcp"], env=env, cwd=str(tmp_path)
+    )
+    errlog = tmp_path / "stderr.txt"
+    with errlog.open("w") as err:
+        async with Client(stdio_client(params, errlog=err)) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            generated = await client.call_tool("generate_video", {"prompt": "p", "dry_run": True})
+            listed = await client.call_tool("list_tasks", {})
+    assert names == {spec.name for spec in SPECS}
+    for result in (generated, listed):
+        text = result.content[0].text
+        assert result.is_error
+        assert f"its configuration is invalid: IMINI_BASE_URL: {NO_SCHEME}" in text
+        assert "restart the server" in text
+    assert f"IMINI_BASE_URL: {NO_SCHEME}" in errlog.read_text()
+    assert not (tmp_path / ".local").exists()  # no journal was opened
+
+
+def test_over_http_a_bad_configuration_still_stops_the_server_at_once(tmp_path: Path) -> None:
+    """An HTTP deployment fails fast (exit 2, the reason on stderr), so it never looks healthy while broken."""
+    env = os.environ | {"IMINI_BASE_URL": "api.imini.ai/imini/router", "HOME": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "imini_mcp", "--transport", "streamable-http", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
+    )
+    assert run.returncode == 2
+    assert f"imini-mcp: invalid configuration: IMINI_BASE_URL: {NO_SCHEME}" in run.stderr
+
+
 def test_sdk_internals_this_server_relies_on_are_still_there() -> None:
     """tooling.py swaps a tool's argument model; an SDK upgrade that breaks this must fail here, loudly."""
     assert "arg_model" in FuncMetadata.model_fields
@@ -117,9 +165,10 @@ def test_a_hand_built_tool_is_what_the_sdk_would_build(spec: SelfValidatingTool)
     built = spec.build()
     assert inspect.iscoroutinefunction(spec.fn)
     sdk = Tool.from_function(spec.fn, title=spec.title, annotations=built.annotations)
-    same = ("name", "title", "description", "is_async", "context_kwarg", "resolved_params", "annotations")
+    same = ("name", "title", "is_async", "context_kwarg", "resolved_params", "annotations")
     assert {f: getattr(built, f) for f in same} == {f: getattr(sdk, f) for f in same}
-    assert built.output_schema == sdk.output_schema
+    assert built.description == inspect.cleandoc(sdk.description)  # the docstring without its indentation
+    assert built.output_schema == lean_output_schema(sdk.output_schema or {})  # see request/published.py
     assert built.parameters == spec.derived_schemas()["input"]
 
 
@@ -142,7 +191,10 @@ async def test_a_real_stdio_session_runs_submit_to_succeeded(tmp_path: Path) -> 
             task_id = submitted.structured_content["task"]["task_id"]
             done = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 30})
             assert done.structured_content["status"] == "succeeded", done.content[0].text
-            assert done.structured_content["videos"][0]["url"].startswith("http://127.0.0.1:")
+            # A file kept beside the journal: it still plays once this process has exited.
+            assert done.structured_content["videos"][0]["url"].startswith(
+                (tmp_path / "simulated-imini").as_uri()
+            )
 
 
 def test_a_filesystem_root_is_never_a_default_allowed_folder(tmp_path: Path) -> None:
@@ -161,8 +213,11 @@ def test_a_filesystem_root_is_never_a_default_allowed_folder(tmp_path: Path) -> 
 LAZY_SIMULATOR_PROBE = """
 import sys, anyio
 from mcp import Client
+from imini_mcp.cli import configure_logging
 from imini_mcp.mcp import build_server
 from imini_mcp.settings import Settings
+
+configure_logging("WARNING")  # as the CLI does: plain lines, even where rich is installed (the SDK would use it)
 
 async def main() -> None:
     server = build_server(Settings(_env_file=None, simulate=True, simulate_seconds=1))

@@ -82,3 +82,25 @@ def test_the_cli_flag_sets_the_database_url() -> None:
     from imini_mcp.cli import parse_args
 
     assert parse_args(["--database-url", "postgresql://db/imini"]).database_url == "postgresql://db/imini"
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        (
+            "api.imini.ai/imini/router",
+            "'api.imini.ai/imini/router' has no scheme. Fix: write it with https:// in front: "
+            "https://api.imini.ai/imini/router",
+        ),
+        (
+            "ftp://openapi.imini.ai",
+            "'ftp://openapi.imini.ai' must start with https:// (or http:// for a local test server). Fix: e.g. "
+            f"{DEFAULT_BASE_URL}",
+        ),
+    ],
+)
+def test_a_base_url_without_https_is_refused_with_the_fix(given: str, says: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(base_url=given)
+    [error] = caught.value.errors()
+    assert (error["loc"], error["msg"]) == (("base_url",), says)

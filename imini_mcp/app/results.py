@@ -28,17 +28,18 @@ class TaskView(LazyModel):
     task_id: str = Field(description="imini's task id; keep it to check on the video later.")
     model: str | None = None
     status: str = Field(
-        description="queued | processing | succeeded | failed. Any other value imini sends is shown as is "
-        "and treated as still running."
+        description="queued | processing | succeeded | failed, or expired: imini answered 404 for a task it had "
+        "issued (it expired or was removed there). Any other value imini sends is shown as is and treated as "
+        "still running."
     )
     is_terminal: bool = Field(
-        description="true once the task succeeded or failed; it will not change any more."
+        description="true once the task succeeded, failed or expired; it will not change any more."
     )
     created_at: str | None = None
     completed_at: str | None = None
     request_id: str | None = Field(None, description="imini's request id (support asks for it).")
     videos: list[Video] = Field(default_factory=list, description="The results, once succeeded.")
-    error: TaskFailure | None = Field(None, description="Why it failed, once failed.")
+    error: TaskFailure | None = Field(None, description="Why it failed or expired, once it did.")
     files: list[LocalFile] = Field(
         default_factory=list, description="Saved copies (output mode file or both)."
     )
@@ -49,21 +50,25 @@ class TaskView(LazyModel):
 
 
 class GenerateVideoResult(LazyModel):
-    """What `generate_video` did: a dry run, or the submitted task."""
+    """What `generate_video` did: a dry run, a submit, or the replay of an earlier submit."""
 
     submitted: bool = Field(
-        description="true = sent to imini (credits are being used); false = dry run only."
+        description="true = this call sent the request to imini (credits are being used); false = this call sent "
+        "nothing: a dry run, or a replay (see replayed)."
     )
     replayed: bool = Field(
         False,
-        description="true = this idempotency_key was used before; the earlier task is returned, nothing sent.",
+        description="true = this idempotency_key was already used for the same request: nothing was sent or "
+        "billed again, and task is the task that first call created.",
     )
     request_body: dict[str, Any] = Field(
         description="The exact JSON body sent to imini (or that would be sent)."
     )
     estimated_cost: CostEstimate
     notes: list[str] = Field(default_factory=list, description="Things worth knowing about this request.")
-    task: TaskView | None = Field(None, description="The imini task, when submitted.")
+    task: TaskView | None = Field(
+        None, description="The imini task: the one this call submitted, or for a replay the earlier one."
+    )
     next_step: str = Field(description="What to do next, in words.")
 
 
@@ -74,7 +79,8 @@ class TaskSummary(LazyModel):
     task_id: str | None = Field(description="imini's task id; null when the submit's outcome is unknown.")
     state: str = Field(
         description="accepted (imini has it) | outcome_unknown (may exist and be billed; id never arrived) | "
-        "rejected (refused, nothing created) | submitting (in flight)."
+        "rejected (refused, nothing created) | submitting (in flight) | expired (imini no longer knows it: "
+        "it answered 404; final)."
     )
     status: str | None = Field(
         description="Last imini status seen: queued | processing | succeeded | failed."

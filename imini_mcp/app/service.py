@@ -18,12 +18,14 @@ from typing import Any, TypeVar
 
 import anyio
 
+import imini_mcp.app.not_found as not_found
 from imini_mcp.app.account import Account, Progress
 from imini_mcp.app.delivery import FileDelivery
+from imini_mcp.app.expiry import Expiry
 from imini_mcp.app.recovery import submitter
 from imini_mcp.app.results import GenerateVideoResult, TaskList, TaskView
 from imini_mcp.app.store_calls import StoreUnavailable, stored
-from imini_mcp.app.views import progress_message, record_view, snapshot_view, summarize
+from imini_mcp.app.views import dry_run_result, progress_message, record_view, snapshot_view, task_list
 from imini_mcp.files import shorten_data_uris
 from imini_mcp.imini import (
     IminiError,
@@ -34,7 +36,6 @@ from imini_mcp.imini import (
     TaskNotFound,
     TaskSnapshot,
     WaitState,
-    is_terminal,
 )
 from imini_mcp.request import (
     MAX_WAIT_SECONDS,
@@ -67,11 +68,13 @@ class VideoService:
         follower: TaskFollower,
         limits: WaitLimits | None = None,
         delivery: FileDelivery | None = None,
+        not_found_grace: float = not_found.NOT_FOUND_GRACE,
     ) -> None:
         self.store = store
         self.follower = follower
         self.limits = limits or WaitLimits()
         self.delivery = delivery
+        self.expiry = Expiry(store, self.limits, not_found_grace)
 
     async def stored(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one store call off the event loop (store calls block); an outage is `StoreUnavailable`."""
@@ -97,11 +100,13 @@ class VideoService:
         cost = estimate_cost(args)
         notes = request_notes(args)
         if args.dry_run:
-            return _dry_run(shown, cost, notes)
+            return dry_run_result(shown, cost, notes)
         assert account is not None, "only a dry run needs no account"
         account.client.require_key()
         if self.delivery is not None:
             self.delivery.check_mode(self.delivery.mode(args.output, None))
+        if note := self.limits.cap_note(args.wait_seconds):
+            notes.append(note)
         digest = request_hash(body)
         try:
             earlier = await self.stored(
@@ -234,17 +239,13 @@ class VideoService:
                 next_step="Wait and check list_tasks; use a new idempotency_key only if you accept a possible "
                 "second charge.",
             )
-        notes.append(
-            f"idempotency_key {args.idempotency_key!r} was used before: this is the earlier task "
-            f"{record.task_id}; nothing new was submitted or billed."
-        )
         view = record_view(record)
         wait = self.limits.clamp(args.wait_seconds)
         if wait > 0 and not view.is_terminal:
             view = await self._wait(record, account, wait, progress)
         view = await self._finish(view, account.owner, None)
         return GenerateVideoResult(
-            submitted=True,
+            submitted=False,  # by this call: the result says it is a replay, in its fields and its text
             replayed=True,
             request_body=record.body,
             estimated_cost=cost,
@@ -267,20 +268,31 @@ class VideoService:
         if output is not None and self.delivery is not None:
             self.delivery.check_mode(output)
         record = await self.stored(self.store.get, account.owner, task_id)
-        if record is not None and is_terminal(record.status):
+        if record is not None and record.is_terminal:
             view = record_view(record)  # final: the store has everything, even after imini forgets the task
         elif record is not None and (wait := self.limits.clamp(wait_seconds)) > 0:
             view = await self._wait(record, account, wait, progress)
-        elif record is not None and await self._polled_elsewhere(account.owner, task_id):
+            if not view.is_terminal and (note := self.limits.cap_note(wait_seconds)):
+                view.next_step = f"{note} {view.next_step}"
+        elif (
+            record is not None
+            and await self.stored(self.store.poll_lease, account.owner, task_id) is not None
+        ):
             view = record_view(record)  # a server polls it right now: the store is as fresh as a GET
         else:
-            snapshot = await account.client.get_task(task_id)
-            updated = await self._record_snapshot(account.owner, snapshot)
-            view = record_view(updated) if updated else snapshot_view(snapshot)
+            view = await self._read_once(task_id, record, account)
         return await self._finish(view, account.owner, output)
 
-    async def _polled_elsewhere(self, owner: str, task_id: str) -> bool:
-        return await self.stored(self.store.poll_lease, owner, task_id) is not None
+    async def _read_once(self, task_id: str, record: TaskRecord | None, account: Account) -> TaskView:
+        """Ask imini once and record the answer; a 404 is answered by what the journal knows, if anything."""
+        try:
+            snapshot = await account.client.get_task(task_id)
+        except TaskNotFound as exc:
+            if record is None:
+                raise not_found.unknown_task(exc) from None
+            return await self.expiry.answer(record, account.owner, exc)
+        updated = await self._record_snapshot(account.owner, snapshot)
+        return record_view(updated) if updated else snapshot_view(snapshot)
 
     async def follow_to_end(self, task_id: str, account: Account) -> TaskView:
         """Background work: follow a recorded task until it ends, then save its files."""
@@ -288,7 +300,7 @@ class VideoService:
             record = await self.stored(self.store.get, account.owner, task_id)
             if record is None:
                 raise TaskNotFound(f"Task {task_id} is not in the journal")
-            if is_terminal(record.status):
+            if record.is_terminal:
                 return await self._finish(record_view(record), account.owner, None)
             await self._wait(record, account, self.limits.max_seconds or MAX_WAIT_SECONDS, None)
             if self.follower.closing:
@@ -325,24 +337,31 @@ class VideoService:
                 account.owner,
                 task_id,
                 seconds=seconds,
-                poll=partial(account.client.get_task, task_id),
+                poll=partial(self._poll, record, account),
                 record=store,
                 on_tick=tick,
                 age=age,
             )
-        except TaskNotFound as exc:
-            exc.next_step = (
-                f"imini no longer knows task {task_id} (expired or never existed). The journal keeps "
-                "what was last seen; submit a new generation if you still need the video."
-            )
-            raise
+        except TaskNotFound as exc:  # final (see _poll): recorded as expired
+            return await self.expiry.answer(record, account.owner, exc)
         latest = await self.stored(self.store.get, account.owner, task_id) or record
-        return self._after_wait(record_view(latest), state)
+        return self._after_wait(record_view(latest), latest, state)
 
-    def _after_wait(self, view: TaskView, state: WaitState) -> TaskView:
+    async def _poll(self, record: TaskRecord, account: Account) -> TaskSnapshot:
+        """One read for the shared poll loop: a 404 that is not final yet is transient (the loop goes on)."""
+        assert record.task_id is not None
+        try:
+            return await account.client.get_task(record.task_id)
+        except TaskNotFound as exc:
+            await self.expiry.unless_final(record, account.owner, exc)
+            raise  # final: the caller records it as expired
+
+    def _after_wait(self, view: TaskView, record: TaskRecord, state: WaitState) -> TaskView:
         """The next step of a wait that ended before the task did."""
         task_id = view.task_id
-        if not view.is_terminal and self.follower.closing:
+        if not view.is_terminal and isinstance(state.last_error, not_found.TaskNotVisibleYet):
+            view.next_step = self.expiry.not_visible_step(view, record, time.time())
+        elif not view.is_terminal and self.follower.closing:
             view.next_step = (
                 f"The server is restarting; the task keeps running at imini. Call get_task with "
                 f'{{"task_id": "{task_id}"}} in a moment.'
@@ -370,24 +389,7 @@ class VideoService:
             limit=limit,
         )
         total = await self.stored(self.store.count, account.owner)
-        summaries = [summarize(r) for r in rows]
-        hint = (
-            'Call get_task with a task_id for details, or with "wait_seconds" to wait for it.'
-            if summaries
-            else "No tasks match. generate_video creates one."
-        )
-        return TaskList(tasks=summaries, total_in_journal=total, next_step=hint)
+        return task_list(rows, total)
 
     async def task_record(self, owner: str, task_id: str) -> TaskRecord | None:
         return await self.stored(self.store.get, owner, task_id)
-
-
-def _dry_run(shown: dict[str, Any], cost: CostEstimate, notes: list[str]) -> GenerateVideoResult:
-    return GenerateVideoResult(
-        submitted=False,
-        request_body=shown,
-        estimated_cost=cost,
-        notes=notes,
-        next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
-        f"submit it (about {cost.credits} credits).",
-    )

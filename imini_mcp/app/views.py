@@ -5,16 +5,26 @@ a server following another's poll), with the next step and progress in words."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from imini_mcp.app.results import TaskSummary, TaskView
-from imini_mcp.imini import TaskFailure, TaskSnapshot, Video, WaitState, is_terminal
-from imini_mcp.request import CATALOG, DEFAULT_MODEL
+from imini_mcp.app.not_found import EXPIRED_STEP
+from imini_mcp.app.results import GenerateVideoResult, TaskList, TaskSummary, TaskView
+from imini_mcp.imini import TaskFailure, TaskSnapshot, Video, WaitState
+from imini_mcp.request import CATALOG, DEFAULT_MODEL, CostEstimate
 from imini_mcp.store import TaskRecord
 
 QUEUED = "queued"  # the status of an accepted task that no poll has seen yet
+EXPIRED = "expired"  # shown as the status of a task imini no longer knows (this server's word, not imini's)
+
+
+def shown_status(record: TaskRecord) -> str:
+    """The status a caller sees: imini's last one, "queued" before any poll, "expired" once imini said 404."""
+    return EXPIRED if record.state == "expired" else record.status or QUEUED
 
 
 def next_step_for(task_id: str, status: str) -> str:
+    if status == EXPIRED:
+        return EXPIRED_STEP
     if status == "succeeded":
         return "Done: download or show the video URL(s). The URLs may not last forever; save the file if it matters."
     if status == "failed":
@@ -45,19 +55,21 @@ def snapshot_view(snap: TaskSnapshot) -> TaskView:
 
 
 def record_view(record: TaskRecord) -> TaskView:
-    """An accepted task as last recorded (a failure's error only once it failed)."""
+    """An accepted (or expired) task as last recorded (an error only once it failed or expired)."""
     assert record.task_id is not None
-    status = record.status or QUEUED
+    status = shown_status(record)
     return TaskView(
         task_id=record.task_id,
         model=record.model,
         status=status,
-        is_terminal=is_terminal(status),
+        is_terminal=record.is_terminal,
         created_at=record.created_at,
         completed_at=record.completed_at,
         request_id=record.request_id,
         videos=[Video.model_validate(v) for v in record.videos],
-        error=TaskFailure.model_validate(record.error) if record.error and status == "failed" else None,
+        error=TaskFailure.model_validate(record.error)
+        if record.error and status in ("failed", EXPIRED)
+        else None,
         next_step=next_step_for(record.task_id, status),
     )
 
@@ -86,7 +98,7 @@ def _what_was_asked(record: TaskRecord) -> str:
 
 def _summary_next_step(record: TaskRecord) -> str:
     if record.task_id:
-        return next_step_for(record.task_id, record.status or QUEUED)
+        return next_step_for(record.task_id, shown_status(record))
     if record.state == "rejected":
         return "imini refused it; nothing was created or billed."
     return (
@@ -130,9 +142,33 @@ def snapshot_of(record: TaskRecord) -> TaskSnapshot | None:
     )
 
 
+def dry_run_result(shown: dict[str, Any], cost: CostEstimate, notes: list[str]) -> GenerateVideoResult:
+    """What a dry run answers: the body that would be sent, the estimate, and how to submit it."""
+    return GenerateVideoResult(
+        submitted=False,
+        request_body=shown,
+        estimated_cost=cost,
+        notes=notes,
+        next_step="Looks good. Call generate_video again with the same arguments and dry_run false to "
+        f"submit it (about {cost.credits} credits).",
+    )
+
+
 def progress_message(state: WaitState, record: TaskRecord, age: float) -> str:
+    """A progress notification's words while a call waits for a task."""
     status = state.snapshot.status if state.snapshot else (record.status or QUEUED)
     text = f"Task {state.task_id} is {status}: {age:.0f} s since submit (a video usually takes 1–3 min)."
     if state.last_error is not None:
         text += f" Last check failed ({state.last_error.message}); retrying."
     return text
+
+
+def task_list(rows: list[TaskRecord], total: int) -> TaskList:
+    """A page of list_tasks, with what to do next."""
+    summaries = [summarize(r) for r in rows]
+    hint = (
+        'Call get_task with a task_id for details, or with "wait_seconds" to wait for it.'
+        if summaries
+        else "No tasks match. generate_video creates one."
+    )
+    return TaskList(tasks=summaries, total_in_journal=total, next_step=hint)

@@ -28,6 +28,7 @@ from anyio.lowlevel import RunVar
 
 from imini_mcp.files.content import Receiver, judge_answer, verified_size
 from imini_mcp.files.direct_get import DirectGet, GetFailed, NeedsHttpx, Timeouts
+from imini_mcp.files.local_copy import copy_local_file
 from imini_mcp.files.part_files import PartFile
 from imini_mcp.imini import USER_AGENT, IminiError, backoff_delay
 from imini_mcp.request import FileKind as Kind
@@ -54,6 +55,9 @@ class DownloadPolicy:
     chunk_size: int = 1024 * 1024  # read and written at a time
     retry_wait: float = 0.5  # first wait between attempts, doubled each time...
     retry_wait_max: float = 8.0  # ...up to this
+    # Folders whose files file:// URLs may name (the simulated imini's results), copied with the same checks;
+    # empty: only http(s) URLs, so an answer naming a local file never makes this server copy it.
+    local_sources: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
@@ -102,7 +106,9 @@ async def download_file(
     or an own httpx client for what only httpx does (proxies, compressed bodies). A given client is used
     as it is, transport and all.
     """
-    _check_url(url)
+    local = bool(policy.local_sources) and url[:5].lower() == "file:"
+    if not local:
+        _check_url(url)
     dest = Path(dest)
     existing = await anyio.to_thread.run_sync(verified_size, dest, kind)
     if existing is not None:
@@ -111,6 +117,10 @@ async def download_file(
         await anyio.to_thread.run_sync(lambda: dest.parent.mkdir(parents=True, exist_ok=True))
     except OSError as exc:
         raise _disk_error(url, dest, exc) from exc
+    if local:
+        return SavedFile(
+            url=url, path=dest, size=await _copy(url, dest, kind, policy), kind=kind, reused=False
+        )
 
     try:
         with anyio.fail_after(policy.total_timeout):
@@ -146,6 +156,18 @@ async def _with_retries(
             raise _disk_error(url, dest, exc) from exc
         await anyio.sleep(backoff_delay(attempt, policy.retry_wait, policy.retry_wait_max))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _copy(url: str, dest: Path, kind: Kind, policy: DownloadPolicy) -> int:
+    """A file:// result from one of ``policy.local_sources``: copied and checked like a download."""
+    try:
+        return await anyio.to_thread.run_sync(
+            copy_local_file, url, dest, kind, policy.local_sources, policy.max_bytes, policy.chunk_size
+        )
+    except GetFailed as exc:
+        raise DownloadFailed(f"Could not copy the {kind} from {url}: {exc.cause}", url=url) from exc
+    except OSError as exc:
+        raise _disk_error(url, dest, exc) from exc
 
 
 async def _attempt(

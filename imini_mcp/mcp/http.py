@@ -106,11 +106,12 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def build_http_app(server: MCPServer, settings: Settings) -> ASGIApp:
-    # stateless_http: a 2025-11-25 client's requests may reach any replica (no session lives in one
-    # process's memory); imini-mcp makes no server-to-client requests, the only thing that would need one.
+    # In a fleet, stateless_http: a 2025-11-25 client's requests may reach any replica (no session lives in
+    # one process's memory); imini-mcp makes no server-to-client requests, the only thing that would need one.
+    # A single server keeps legacy sessions: their GET stream and per-session cancellation work as specified.
     # 2026-07-28 requests have no sessions in any case.
     app = server.streamable_http_app(
-        stateless_http=True,
+        stateless_http=settings.fleet_mode(),
         transport_security=transport_security(settings),
         max_request_body_size=settings.max_body_bytes,
         host=settings.host,

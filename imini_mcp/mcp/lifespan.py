@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
@@ -85,6 +85,8 @@ def make_lifespan(settings: Settings, overrides: Overrides, health: Health | Non
         async with AsyncExitStack() as stack:
             http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock)
             downloads = overrides.downloads or DownloadPolicy()
+            if settings.simulate:  # its results are file:// URLs of files kept there (simulated.py)
+                downloads = replace(downloads, local_sources=(SimulatedImini.media_dir(settings),))
             store = _open_store(stack, settings, downloads)
             if health is not None:
                 health.store = store

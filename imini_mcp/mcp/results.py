@@ -71,8 +71,15 @@ def render_task(view: TaskView) -> str:
 
 def render_generate(result: GenerateVideoResult) -> str:
     cost = result.estimated_cost
-    head = "Submitted to imini." if result.submitted else "Dry run: valid, nothing was sent."
-    lines = [head, f"Estimated cost: ~{cost.credits} credits ({cost.basis}; estimate only)."]
+    if result.replayed:
+        head = (
+            "Replay: this idempotency_key was already used for the same request, so nothing was sent or billed "
+            "again. This is the task that first call created."
+        )
+    else:
+        head = "Submitted to imini." if result.submitted else "Dry run: valid, nothing was sent."
+    priced = "Estimated cost of that task" if result.replayed else "Estimated cost"
+    lines = [head, f"{priced}: ~{cost.credits} credits ({cost.basis}; estimate only)."]
     lines += [f"Note: {note}" for note in result.notes]
     if result.task:
         lines.append(render_task(result.task))
@@ -90,7 +97,8 @@ def render_task_list(result: TaskList) -> str:
     lines = [f"{len(result.tasks)} of {result.total_in_journal} journalled tasks, newest first:"]
     for t in result.tasks:
         who = t.task_id or f"journal #{t.journal_id}"
-        lines.append(f"- {who} [{t.status or t.state}] {t.submitted_at} {t.summary}")
+        shown = "expired: imini no longer knows it" if t.state == "expired" else t.status or t.state
+        lines.append(f"- {who} [{shown}] {t.submitted_at} {t.summary}")
         lines += [f"    video: {v.url}" for v in t.videos]
         if t.error:
             lines.append(f"    error: {t.error.code}: {t.error.message}")

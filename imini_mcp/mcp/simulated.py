@@ -1,4 +1,10 @@
-"""`--simulate`: the built-in simulated imini, bound at start and started on the first request to it."""
+"""`--simulate`: the built-in simulated imini, bound at start and started on the first request to it.
+
+Its tasks and result files are kept in a folder next to the journal (`folder()`), so they outlive the
+process: a later `--simulate` process (the next call of a client that starts one server per call, or a
+restart) follows a task an earlier one submitted, and the sample video it gives is a file:// URL that still
+plays after the process that gave it has exited.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import logging
 import socket
 import time
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
@@ -23,6 +30,16 @@ class SimulatedImini:
 
     KEY = "simulated-key"
     _PATH = "/imini/router"  # imini's API prefix (simulator.API_PREFIX), without importing the simulator
+    FOLDER = "simulated-imini"
+
+    @classmethod
+    def folder(cls, settings: Settings) -> Path:
+        """Where the simulated imini keeps its tasks (`tasks/`) and result files (`media/`): beside the journal."""
+        return settings.journal_path.expanduser().parent / cls.FOLDER
+
+    @classmethod
+    def media_dir(cls, settings: Settings) -> Path:
+        return cls.folder(settings) / "media"
 
     def __init__(self, settings: Settings, clock: Clock | None, tg: TaskGroup, sock: socket.socket) -> None:
         self._settings = settings
@@ -41,7 +58,9 @@ class SimulatedImini:
         stack.callback(tg.cancel_scope.cancel)
         simulated = cls(settings, clock, tg, sock)
         log.warning(
-            "SIMULATED imini at %s: no credits are used and the videos are samples", simulated.base_url
+            "SIMULATED imini at %s: no credits are used and the videos are samples (kept in %s)",
+            simulated.base_url,
+            cls.folder(settings),
         )
         return simulated
 
@@ -63,7 +82,10 @@ class SimulatedImini:
                 api_key=None if self._settings.per_user_keys else self.KEY,
                 queued_seconds=total * 0.2,
                 processing_seconds=total * 0.8,
-                clock=self._clock.now if self._clock is not None else time.monotonic,
+                # Task ages must mean the same in the next process: a wall clock (tests share a fast one).
+                clock=self._clock.now if self._clock is not None else time.time,
+                tasks_dir=self.folder(self._settings) / "tasks",
+                media_dir=self.media_dir(self._settings),
             )
         )
         logging.getLogger("uvicorn").setLevel(logging.WARNING)  # its start/stop lines would look like ours

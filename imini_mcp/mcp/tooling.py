@@ -3,9 +3,9 @@
 The SDK validates tool arguments with pydantic before the tool runs and reports failures as raw
 pydantic text (URLs, `input_value` dumps), one model level at a time, and it silently drops unknown
 top-level arguments. imini-mcp validates itself instead (`request.check_arguments` and friends): every
-problem at once, in plain words. So the tool's argument model is swapped for a pass-through one (the SDK
-documents `FuncMetadata` fields as read live) and the published `inputSchema` comes from the real
-arguments model, with `additionalProperties: false`. tests/test_package.py pins these internals.
+problem at once, in plain words, and refuses unknown fields. So the tool's argument model is swapped for a
+pass-through one (the SDK documents `FuncMetadata` fields as read live) and the published `inputSchema` comes
+from the real arguments model, made portable (request/published.py). tests/test_package.py pins these internals.
 
 The published schemas (input and output) ship in `tools/schemas.json`, generated from the models: building
 them at every start costs more than the rest of the tools together. tests/mcp/test_published_surface.py
@@ -14,6 +14,7 @@ fails when the file and the models disagree, and regenerates it with IMINI_UPDAT
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 
-from imini_mcp.request import arguments_schema
+from imini_mcp.request import arguments_schema, lean_output_schema
 
 SCHEMAS_FILE = "schemas.json"
 
@@ -73,7 +74,8 @@ class SelfValidatingTool:
     def derived_schemas(self) -> dict[str, Any]:
         """The schemas as the models give them (slow: what schemas.json saves at start)."""
         output = FuncMetadata(arg_model=RawArguments, output_model=self.result_model()).output_schema
-        return {"input": arguments_schema(self.arguments_model), "output": output}
+        assert output is not None
+        return {"input": arguments_schema(self.arguments_model), "output": lean_output_schema(output)}
 
     def build(self) -> Tool:
         annotations = ToolAnnotations(
@@ -90,7 +92,7 @@ class SelfValidatingTool:
             fn=self.fn,
             name=self.name,
             title=self.title,
-            description=self.fn.__doc__ or "",
+            description=inspect.cleandoc(self.fn.__doc__ or ""),
             parameters=schemas["input"],
             fn_metadata=FuncMetadata(
                 arg_model=RawArguments, output_schema=schemas["output"], output_model=self.result_model()

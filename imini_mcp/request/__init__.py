@@ -20,6 +20,7 @@ from imini_mcp.request.lazy_model import LazyModel
 from imini_mcp.request.parts import ImageResolver
 from imini_mcp.request.pricing import CostEstimate, estimate_cost
 from imini_mcp.request.problems import InvalidArguments, Problem
+from imini_mcp.request.published import lean_output_schema
 from imini_mcp.request.schema import GenerateVideoArguments, VideoRequest
 from imini_mcp.request.spec import ASSUMED_VIDEO_SECONDS, BODY_FIELDS, ModelSpec
 from imini_mcp.request.task_arguments import GetTaskArguments, ListTasksArguments
@@ -54,6 +55,7 @@ __all__ = [
     "check_arguments",
     "check_generate_arguments",
     "estimate_cost",
+    "lean_output_schema",
     "request_notes",
     "safe_name",
 ]

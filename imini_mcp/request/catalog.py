@@ -350,10 +350,23 @@ def models_with(attribute: str, value: str) -> list[str]:
     return [spec.id for spec in CATALOG.values() if value in getattr(spec, attribute)]
 
 
+def short_id(model_id: str) -> str:
+    """A model's id without its provider, as descriptions name it: `kling/kling-v3-omni` → `kling-v3-omni`."""
+    return model_id.split("/", 1)[-1]
+
+
 def used_by(name: str) -> str:
-    """'Models: a, b.' for a field description in the flat schema."""
+    """'Models: a, b.' (short ids) for a field description in the flat schema."""
     ids = models_taking(name)
-    return "Models: all." if len(ids) == len(CATALOG) else f"Models: {', '.join(ids)}."
+    return "Models: all." if len(ids) == len(CATALOG) else f"Models: {', '.join(map(short_id, ids))}."
+
+
+def extra_params_by_model() -> str:
+    """Which models take which extra_params keys: `kling-v3: multi_shot, …; seedance-2.0, seedance-2.0-fast: none`."""
+    keys: dict[tuple[str, ...], list[str]] = {}
+    for spec in CATALOG.values():
+        keys.setdefault(spec.extra_params, []).append(short_id(spec.id))
+    return "; ".join(f"{', '.join(ids)}: {', '.join(params) or 'none'}" for params, ids in keys.items())
 
 
 def choices(

@@ -122,9 +122,12 @@ def _shared_notes(req: VideoRequest, spec: ModelSpec) -> list[str]:
         img.url.lower().startswith("data:") for img in req.reference_images or []
     ):
         name = "kling-v3" if spec.id == KLING_V3.id else spec.id
+        # Once per request, however many images: what is known, what is inferred, and the way out.
         notes.append(
-            f"Data-URI images are documented for other imini models, not {name} [INFER]; "
-            "a public https URL is the safe choice."
+            "Local images (and data URIs) go to imini inline, as data URIs. imini's docs show that for seedance "
+            f"and happyhorse, not for {name}; imini's own integration script sends local images to its video "
+            "models, kling-v3 included, the same way, so it is expected to work [INFER]. If imini refuses an "
+            "image, pass it as a public https URL instead."
         )
     if spec.default_audio and req.generate_audio is None:
         notes.append(

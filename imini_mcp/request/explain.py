@@ -70,15 +70,22 @@ def _simple(kind: str, got: str, ctx: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def _sized(kind: str, value: Any, ctx: dict[str, Any]) -> tuple[str, str] | None:
-    """Problem and fix of a text or list that is too long or too short."""
-    if kind == "string_too_long":
+    """Problem and fix of a text or list that is too long or too short. A text is measured in characters,
+    whichever error pydantic names (a length limit on an optional text comes as the generic `too_long`)."""
+    if kind == "string_too_long" or (kind == "too_long" and isinstance(value, str)):
         size = len(value) if isinstance(value, str) else "?"
         return (
             f"is {size} characters long; the limit is {ctx.get('max_length')}.",
             f"shorten it to at most {ctx.get('max_length')} characters.",
         )
-    if kind == "string_too_short":
-        return "must not be empty.", "give it some text."
+    if kind == "string_too_short" or (kind == "too_short" and isinstance(value, str)):
+        least = ctx.get("min_length", 1)
+        if least == 1 or not isinstance(value, str):
+            return "must not be empty.", "give it some text."
+        return (
+            f"is {len(value)} characters long; at least {least} are needed.",
+            f"use at least {least} characters.",
+        )
     if kind == "too_long":
         return (
             f"has {ctx.get('actual_length')} items; at most {ctx.get('max_length')} are allowed.",

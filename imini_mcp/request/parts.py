@@ -1,8 +1,8 @@
 """The parts of a `generate_video` request: reference images, videos and audio, storyboard shots, camera
 moves and `extra_params`, with the field types and checks they share with the request itself (schema.py).
 
-Each field's description says which models take it and states their limits from the catalogue, so the
-published text cannot drift from what is enforced.
+Descriptions state the limits from the catalogue, so the published text cannot drift from what is
+enforced; which model takes which extra_params key is said once, in schema.py's `extra_params`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from imini_mcp.request.catalog import (
     MAX_SHOT_PROMPT,
     MAX_SHOTS,
     MODEL_IDS,
-    used_by,
 )
 from imini_mcp.request.lazy_model import LazyModel
 
@@ -116,6 +115,9 @@ ShotSeconds = Annotated[
         }
     ),
 ]
+# A camera move's strength, −10..10: checked here, stated once in camera_control.config's description (six
+# repeated bounds would cost a model's context more than the one sentence).
+Strength = Annotated[float, Strict(), Field(ge=-10, le=10), WithJsonSchema({"type": "number"})]
 ImageUrl = Annotated[str, Field(min_length=1)]
 MediaUrl = Annotated[str, Field(min_length=1), AfterValidator(_public_media_url)]
 
@@ -125,20 +127,15 @@ class ReferenceImage(StrictModel):
 
     url: ImageUrl = Field(
         description=(
-            "The image: a public https URL (safest), a data:image/png;base64,… / data:image/jpeg;base64,… URI, or "
-            "(when the server runs locally) a file path inside the allowed folders, sent as a data URI "
-            "([INFER] data URIs are documented for seedance and happyhorse, not the kling models). "
-            "jpg/jpeg/png, ≤ 10 MB, each side ≥ 300 px (imini says 200, Kling 300), aspect ratio between "
-            "1:2.5 and 2.5:1."
+            "https URL (safest), data:image/png|jpeg;base64 URI, or a local path if allowed. jpg/png ≤ 10 MB, "
+            "sides ≥ 300 px, ratio 1:2.5 to 2.5:1."
         ),
     )
     reference_type: Literal["first_frame", "last_frame", "asset"] = Field(
         "asset",
         description=(
-            "Role: first_frame = the video starts on this image; last_frame = it ends on it (only with one "
-            "first_frame; not on happyhorse); asset = a subject/style reference. Omitted means asset and is "
-            "sent explicitly. kling/kling-v3-motion-control takes its one character image without a role: "
-            "leave reference_type out there."
+            "first_frame: the video starts on it; last_frame: ends on it (needs a first_frame); asset "
+            "(default): subject/style. None for kling-v3-motion-control."
         ),
     )
 
@@ -146,14 +143,12 @@ class ReferenceImage(StrictModel):
 class ReferenceVideo(StrictModel):
     """One reference video (kling-v3-omni, motion control, seedance, happyhorse)."""
 
-    url: MediaUrl = Field(
-        description="A public http(s) URL of an mp4/mov video (no local files, no data URIs). [DOC]",
-    )
+    url: MediaUrl  # a public http(s) URL, mp4/mov [DOC] (stated in reference_videos' description)
     refer_type: Literal["base", "feature"] | None = Field(
         None,
         description=(
-            "kling/kling-v3-omni only, and required there [INFER]: base = edit this video (the output is as "
-            "long as the video; no duration, only asset images); feature = borrow its style and camera motion."
+            "kling-v3-omni only, required there [INFER]: base = edit this video (it sets the length); feature "
+            "= imitate its style and motion."
         ),
     )
 
@@ -161,77 +156,59 @@ class ReferenceVideo(StrictModel):
 class ReferenceAudio(StrictModel):
     """One reference audio clip (seedance)."""
 
-    url: MediaUrl = Field(
-        description="A public http(s) URL of the audio clip. [INFER] no local files or base64."
-    )
+    url: MediaUrl  # a public http(s) URL [INFER] (stated in reference_audios' description)
 
 
 class Shot(StrictModel):
     """One shot of a custom storyboard."""
 
-    index: int | None = Field(
-        None,
-        ge=1,
-        le=MAX_SHOTS,
-        description="Shot number, 1..N in order. May be omitted: shots are then numbered by their position.",
-    )
+    index: int | None = Field(None, ge=1, le=MAX_SHOTS)  # 1..N in order; left out, numbered by position
     prompt: Annotated[str, AfterValidator(_not_blank)] = Field(
         min_length=1,
         max_length=MAX_SHOT_PROMPT,
-        description=f"What happens in this shot, ≤ {MAX_SHOT_PROMPT} characters.",
     )
     duration: ShotSeconds = Field(
-        description=(
-            'Length of this shot in whole seconds, ≥ 1 (integer or digit string; sent as a string like "3"). '
-            "All shot durations must add up to the top-level duration."
-        ),
+        description='Whole seconds ≥ 1: 3 or "3".',
     )
 
 
 class CameraConfig(StrictModel):
-    """Movement strengths for camera_control type `simple`; exactly one must be non-zero."""
+    """Movement strengths for camera_control type `simple`; exactly one must be non-zero.
+    Left/down/out < 0 < right/up/in: truck, pedestal, pan, tilt, roll (around the lens axis), zoom."""
 
-    horizontal: Number | None = Field(
-        None, ge=-10, le=10, description="Truck left (<0) / right (>0), -10..10."
-    )
-    vertical: Number | None = Field(None, ge=-10, le=10, description="Pedestal down (<0) / up (>0), -10..10.")
-    pan: Number | None = Field(None, ge=-10, le=10, description="Pan (rotate left/right), -10..10.")
-    tilt: Number | None = Field(None, ge=-10, le=10, description="Tilt (rotate down/up), -10..10.")
-    roll: Number | None = Field(
-        None, ge=-10, le=10, description="Roll (rotate around the lens axis), -10..10."
-    )
-    zoom: Number | None = Field(None, ge=-10, le=10, description="Zoom out (<0) / in (>0), -10..10.")
+    horizontal: Strength | None = None
+    vertical: Strength | None = None
+    pan: Strength | None = None
+    tilt: Strength | None = None
+    roll: Strength | None = None
+    zoom: Strength | None = None
 
 
 class CameraControl(StrictModel):
     """[UPSTREAM] Kling camera movement."""
 
     type: Literal["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"] = Field(
-        description=(
-            "simple = one movement given in config; the others are preset moves (down_back, forward_up, "
-            "right_turn_forward, left_turn_forward) and take no config."
-        ),
+        description="simple = the one move set in config; the others are preset moves and take no config.",
     )
     config: CameraConfig | None = Field(
         None,
-        description="Only with type simple, and then required: exactly one of the six values non-zero.",
+        description="Type simple only, and required there: exactly one value non-zero, −10..10 (< 0: left, "
+        "down, out).",
     )
 
 
 class ExtraParams(StrictModel):
-    """The model's extension parameters, all optional; each says which models take it."""
+    """The model's extension parameters, all optional; which model takes which key is said once, in
+    schema.py's description of `extra_params`, from the catalogue."""
 
     multi_shot: Flag | None = Field(
-        None,
-        description=f"true = storyboard (multi-shot) video. Requires shot_type. Default false. {used_by('multi_shot')}",
+        None, description="true = a storyboard (multi-shot) video; needs shot_type."
     )
     shot_type: Literal["customize", "intelligence"] | None = Field(
         None,
         description=(
-            "Required when multi_shot is true. customize = you give the shots in multi_prompt (top-level prompt "
-            "then optional); intelligence = the model splits the top-level prompt into shots itself (prompt "
-            "required, no multi_prompt; [INFER] only customize is shown in imini's kling-v3 docs). "
-            + used_by("shot_type")
+            "customize: you give the shots in multi_prompt (prompt optional); intelligence: the model splits "
+            "prompt into shots, no multi_prompt (undocumented [INFER])."
         ),
     )
     multi_prompt: list[Shot] | None = Field(
@@ -239,39 +216,31 @@ class ExtraParams(StrictModel):
         min_length=1,
         max_length=MAX_SHOTS,
         description=(
-            f"The storyboard for multi_shot + customize: 1–{MAX_SHOTS} shots, each ≥ 1 s and ≤ {MAX_SHOT_PROMPT} "
-            "characters; their durations must add up to the top-level duration "
-            f"({KLING_V3.seconds} s). {used_by('multi_prompt')}"
+            f"The shots of a customize storyboard: 1–{MAX_SHOTS}, ≤ {MAX_SHOT_PROMPT} characters each, their "
+            f"durations adding up to duration ({KLING_V3.seconds} s). [UPSTREAM]"
         ),
     )
     negative_prompt: str | None = Field(
         None,
         max_length=KLING_V3.max_prompt,
-        description=f"What to avoid, ≤ {KLING_V3.max_prompt} characters. [UPSTREAM] {used_by('negative_prompt')}",
+        description=f"What to avoid, ≤ {KLING_V3.max_prompt} characters. [UPSTREAM]",
     )
     cfg_scale: Number | None = Field(
-        None,
-        ge=0,
-        le=1,
-        description="Prompt adherence 0..1 (higher follows the prompt more closely). Upstream default 0.5. "
-        f"[UPSTREAM] {used_by('cfg_scale')}",
+        None, ge=0, le=1, description="Prompt adherence, 0..1, default 0.5. [UPSTREAM]"
     )
     camera_control: CameraControl | None = Field(
-        None,
-        description=f"Camera movement. [UPSTREAM] Not combinable with a last_frame image. {used_by('camera_control')}",
+        None, description="A camera move; not with a last_frame image. [UPSTREAM]"
     )
     character_orientation: Literal["image", "video"] | None = Field(
         None,
         description=(
-            "Required by motion control [UPSTREAM]: image = the character keeps the image's orientation (motion "
-            f"video ≤ {IMAGE_ORIENTATION_MAX_SECONDS} s); video = it follows the video "
-            f"(≤ {KLING_V3_MOTION_CONTROL.max_video_seconds} s). " + used_by("character_orientation")
+            "Required [UPSTREAM]: image = keep the image's orientation (video "
+            f"≤ {IMAGE_ORIENTATION_MAX_SECONDS} s); video = follow the video "
+            f"(≤ {KLING_V3_MOTION_CONTROL.max_video_seconds} s)."
         ),
     )
     audio_setting: Literal["auto", "origin"] | None = Field(
         None,
-        description=(
-            "Sound of a video edit [UPSTREAM]: auto = the model makes it; origin = keep the source video's sound. "
-            "[INFER] only with a reference video. " + used_by("audio_setting")
-        ),
+        description="Sound of a video edit, so only with a reference video [INFER]: auto (new) or origin "
+        "(the video's). [UPSTREAM]",
     )

@@ -2,11 +2,14 @@
 
 Source of truth: shared/imini-api.md §2–4 (kling/kling-v3) and §7 (the other models), through
 `catalog.py`, which holds each model's enums, ranges, defaults and limits; the descriptions state them from
-there. The published schema is ONE flat object: the union of every model's fields, each field's description
-saying which models use it (a deep `oneOf` per model renders badly in clients and is filled worse by LLMs).
-Each model's own rules are checked after parsing (`rules/`), so a field a model does not take is an error
-naming the model, never silently dropped. Tags in descriptions say how sure a rule is: [DOC] imini's docs;
-[UPSTREAM] a rule of the provider imini forwards to; [INFER] not documented, so the safe side is enforced.
+there. The published schema is ONE flat object: the union of every model's fields (a deep `oneOf` per model
+renders badly in clients and is filled worse by LLMs). Its descriptions are what a model reads on every turn,
+so they say what a first request to the default model (kling-v3, storyboards included) needs, and which
+fields and extra_params keys belong to which other model; every other model's limits are stated by
+list_models and in each refusal. Each model's own rules are checked after parsing (`rules/`), so a field a
+model does not take is an error naming the model, never silently dropped. Tags in descriptions say how sure a
+rule is: [DOC] imini's docs; [UPSTREAM] a rule of the provider imini forwards to; [INFER] not documented, so
+the safe side is enforced. They stay here; the published text drops them (published.py).
 The parts of a request (images, videos, shots, camera, extra_params) are in `parts.py`; `check.py` turns
 raw tool arguments into a `GenerateVideoArguments` (whose `to_body()` is what imini receives) or every
 problem at once.
@@ -16,13 +19,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from imini_mcp.request.catalog import (
     CATALOG,
     DEFAULT_MODEL,
     HAPPYHORSE_1,
-    HAPPYHORSE_EDIT_MAX_ASSETS,
     KLING_V3,
     KLING_V3_MOTION_CONTROL,
     KLING_V3_OMNI,
@@ -35,9 +37,10 @@ from imini_mcp.request.catalog import (
     SEEDANCE_2,
     SEEDANCE_MEDIA_SECONDS,
     choices,
-    used_by,
+    extra_params_by_model,
+    short_id,
 )
-from imini_mcp.request.file_names import safe_name
+from imini_mcp.request.file_names import OUTPUT_NAME_PATTERN, OUTPUT_NAME_RULE, output_name_problem
 from imini_mcp.request.parts import (
     AspectRatio,
     ExtraParams,
@@ -62,13 +65,24 @@ def _aspect_ratios(spec: ModelSpec) -> str:
     return choices(spec.aspect_ratios, spec.default_aspect_ratio)
 
 
+def _not_for(name: str) -> str:
+    """'Not for a, b.': the models that do not take a top-level field, by short id."""
+    refusing = [short_id(spec.id) for spec in CATALOG.values() if not spec.takes(name)]
+    return f"Not for {', '.join(refusing)}." if refusing else ""
+
+
 def _usable_file_name(value: str) -> str:
-    # Checked before submit: a bad name found after paying is too late.
-    try:
-        safe_name("task_0", value, "video", 0, "mp4")
-    except ValueError as exc:
-        raise ValueError(f"{exc}. Fix: use letters, digits, spaces, - and _ only.") from None
+    # Checked before submit (a bad name found after paying is too late), by the rule saving applies.
+    if problem := output_name_problem(value):
+        raise ValueError(problem)
     return value
+
+
+OutputName = Annotated[
+    str,
+    AfterValidator(_usable_file_name),
+    WithJsonSchema({"type": "string", "pattern": OUTPUT_NAME_PATTERN}),
+]
 
 
 class VideoRequest(StrictModel):
@@ -77,39 +91,31 @@ class VideoRequest(StrictModel):
     model: ModelId = Field(
         DEFAULT_MODEL,
         description=(
-            "The video model (list_models shows each one's limits and prices). kling/kling-v3 (default): "
-            "storyboards, camera moves, frames. kling/kling-v3-omni: + a reference video to edit or imitate. "
-            "kling/kling-v3-motion-control: a character image moved like a reference video. "
-            "doubao/seedance-2.0 and doubao/seedance-2.0-fast (cheaper): images, videos and audio as references, "
-            "sound on by default. "
-            "dashscope/happyhorse-1.0: 1080P, long prompts, video edit. A field the chosen model does not take "
-            "is refused."
+            f"{short_id(DEFAULT_MODEL)} (default): frames, storyboards, camera moves. "
+            "kling-v3-omni: + a video to edit or imitate; kling-v3-motion-control: a character moved like a "
+            "video; seedance-2.0(-fast): cheaper, media references; happyhorse-1.0: 1080P, video edit."
         ),
     )
     prompt: str | None = Field(
         None,
         json_schema_extra={"maxLength": MAX_PROMPT_ANY},
         description=(
-            "What the video shows. Required, except in a kling custom storyboard (extra_params.multi_shot true + "
-            f"shot_type customize), where each shot has its own prompt. ≤ {KLING_V3.max_prompt} characters; "
-            f"happyhorse ≤ {HAPPYHORSE_1.max_prompt}. "
-            "omni: <<<image_1>>> / <<<video_1>>> name reference inputs; happyhorse: character1, character2… "
-            "name the reference images."
+            f"≤ {KLING_V3.max_prompt} characters (happyhorse-1.0 {HAPPYHORSE_1.max_prompt}). Required, except "
+            "in a customize storyboard (each shot has one)."
         ),
     )
     resolution: Resolution | None = Field(
         None,
         description=(
-            f"kling models: {_resolutions(KLING_V3, mark='default, cheaper')}; "
-            f"seedance: {_resolutions(SEEDANCE_2)}; happyhorse: {_resolutions(HAPPYHORSE_1)}."
+            f"kling: {_resolutions(KLING_V3)}; seedance: {_resolutions(SEEDANCE_2)}; happyhorse: "
+            f"{_resolutions(HAPPYHORSE_1)}."
         ),
     )
     aspect_ratio: AspectRatio | None = Field(
         None,
         description=(
-            f"kling v3 / omni: {_aspect_ratios(KLING_V3)} ([UPSTREAM] with a first_frame image the image's "
-            f"ratio wins); seedance: {_aspect_ratios(SEEDANCE_2)}; happyhorse: {_aspect_ratios(HAPPYHORSE_1)}, "
-            "only in text- and reference-to-video. Not for motion control."
+            f"kling: {_aspect_ratios(KLING_V3)} (a first_frame's own ratio wins [UPSTREAM]); the rest: "
+            f"seedance, happyhorse. {_not_for('aspect_ratio')}"
         ),
     )
     duration: int | None = Field(
@@ -117,60 +123,46 @@ class VideoRequest(StrictModel):
         ge=MIN_DURATION,
         le=MAX_DURATION,
         description=(
-            f"Video length in whole seconds, default {KLING_V3.default_duration}: {KLING_V3.seconds} "
-            f"(seedance {SEEDANCE_2.seconds}). In a custom storyboard it must equal the sum of the shot "
-            "durations; leave it out there and it is that sum. Not for motion control, omni video edit "
-            "(refer_type base) or happyhorse video edit: the video sets the length."
+            f"Seconds, {KLING_V3.seconds}, default {KLING_V3.default_duration} (seedance {SEEDANCE_2.seconds}); "
+            f"a customize storyboard's is the sum of its shots. {_not_for('duration')} Not in a video edit (the "
+            "video sets it)."
         ),
     )
     generate_audio: Flag | None = Field(
         None,
         description=(
-            f"true = generate a soundtrack too. Default {str(KLING_V3.default_audio).lower()} on the kling models "
-            f"(more credits on v3 / omni), {str(SEEDANCE_2.default_audio).upper()} on seedance (mono). Not on "
-            "happyhorse (see extra_params.audio_setting)."
+            f"true = add sound (more credits). Default {str(KLING_V3.default_audio).lower()}; seedance "
+            f"{str(SEEDANCE_2.default_audio).lower()}. {_not_for('generate_audio')}"
         ),
     )
     reference_images: list[ReferenceImage] | None = Field(
         None,
         json_schema_extra={"maxItems": MAX_IMAGES_ANY},
         description=(
-            "Images that guide the video. kling v3 / omni: none, one first_frame, one first_frame + one "
-            f"last_frame, or 1–{KLING_V3.max_images} assets; never a last_frame alone, never frames and assets "
-            "mixed; with multi_shot only a single first_frame [INFER]. motion control: exactly "
-            f"{KLING_V3_MOTION_CONTROL.max_images} (the character). seedance: ≤ {SEEDANCE_2.max_images}, the "
-            "same roles, assets may join reference videos/audio. happyhorse: one first_frame or "
-            f"1–{HAPPYHORSE_1.max_images} assets (≤ {HAPPYHORSE_EDIT_MAX_ASSETS} in video edit)."
+            f"kling: one first_frame, first_frame + last_frame, or 1–{KLING_V3.max_images} assets; never a "
+            "last_frame alone or frames with assets; a storyboard takes one first_frame at most [INFER]. Others: "
+            "list_models."
         ),
     )
     reference_videos: list[ReferenceVideo] | None = Field(
         None,
         json_schema_extra={"maxItems": MAX_VIDEOS_ANY},
         description=(
-            f"Reference videos (public URLs). omni: ≤ {KLING_V3_OMNI.max_videos}, with refer_type. motion "
-            f"control: exactly {KLING_V3_MOTION_CONTROL.max_videos} (the motion). seedance: "
-            f"≤ {SEEDANCE_2.max_videos} (≤ {SEEDANCE_MEDIA_SECONDS} s in total), only with assets or alone. "
-            f"happyhorse: ≤ {HAPPYHORSE_1.max_videos} = video edit. Never with first_frame/last_frame images. "
-            + used_by("reference_videos")
+            f"Public http(s) URLs of mp4/mov. kling-v3-omni: ≤ {KLING_V3_OMNI.max_videos}, with refer_type; "
+            f"kling-v3-motion-control: exactly {KLING_V3_MOTION_CONTROL.max_videos}; seedance: "
+            f"≤ {SEEDANCE_2.max_videos}; happyhorse: {HAPPYHORSE_1.max_videos} (a video edit). Never with frame "
+            "images."
         ),
     )
     reference_audios: list[ReferenceAudio] | None = Field(
         None,
         json_schema_extra={"maxItems": MAX_AUDIOS_ANY},
         description=(
-            f"Reference audio clips (public URLs), ≤ {SEEDANCE_2.max_audios}, ≤ {SEEDANCE_MEDIA_SECONDS} s in "
-            "total; never alone: they need an asset image or a reference video. "
-            + used_by("reference_audios")
+            f"seedance only: ≤ {SEEDANCE_2.max_audios} public http(s) URLs, ≤ {SEEDANCE_MEDIA_SECONDS} s in "
+            "total, with an asset image or a reference video."
         ),
     )
-    extra_params: ExtraParams | None = Field(
-        None,
-        description=(
-            "Extension parameters. kling-v3: storyboard (multi_shot), negative_prompt, cfg_scale, camera_control. "
-            "omni: storyboard only. motion control: character_orientation. happyhorse: audio_setting. "
-            "seedance: none."
-        ),
-    )
+    extra_params: ExtraParams | None = Field(None, description=f"Per model: {extra_params_by_model()}.")
 
     @property
     def spec(self) -> ModelSpec:
@@ -234,39 +226,32 @@ class GenerateVideoArguments(VideoRequest):
     dry_run: Flag = Field(
         False,
         description=(
-            "true = only validate and show the exact JSON body and an estimated cost; nothing is sent, no "
-            "credits are used and no API key is needed."
+            "true = only check, and show the exact body and estimated credits; nothing is sent or spent."
         ),
     )
     wait_seconds: Number | None = Field(
         None,
         ge=0,
-        le=3600,
         description=(
-            "After submitting, wait up to this many seconds for the video (with progress updates), then return "
-            "the task as it is: finished, or still running with the exact call to continue. 0 = return at once. "
-            f"Default and maximum are set by the server ({WAIT_LIMITS_IN_WORDS}), because many MCP "
-            "clients cut a tool call off after 60 s."
+            "Seconds to wait for the video after submitting (with progress); 0 = return at once. "
+            + WAIT_LIMITS_IN_WORDS
         ),
     )
     output: Literal["url", "file", "both"] | None = Field(
         None,
-        description="What the finished task gives: url = imini's links (they may expire); file = the video and "
-        "cover saved on this machine; both. Default: the server's IMINI_OUTPUT_MODE (url unless configured).",
+        description="url: imini's links (they may expire); file: save video and cover on this machine; both. "
+        "Default: the server's setting.",
     )
-    output_name: Annotated[str, AfterValidator(_usable_file_name)] | None = Field(
+    output_name: OutputName | None = Field(
         None,
-        min_length=1,
-        max_length=80,
-        description="A name for saved files (letters, digits, - and _); the task id is always added.",
+        description=f"Files are saved as <output_name>_<task id>.mp4 (and .cover.jpg): {OUTPUT_NAME_RULE}.",
     )
     idempotency_key: str | None = Field(
         None,
         min_length=1,
         max_length=200,
         description=(
-            "Any unique string (e.g. a UUID) for this video. Calling again with the same key returns the first "
-            "task instead of submitting (and paying) twice, even after a restart; the same key with different "
-            "arguments is refused."
+            "Any unique string (a UUID): repeating a key returns its first task instead of paying twice; "
+            "other arguments with it are refused."
         ),
     )

@@ -13,8 +13,7 @@ from imini_mcp.request.waits import WAIT_LIMITS_IN_WORDS
 TASK_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 
 WAIT_DESCRIPTION = (
-    "Wait up to this many seconds for the task to finish (with progress updates), then return it as it is. "
-    f"0 = just check once. Default and maximum are set by the server ({WAIT_LIMITS_IN_WORDS})."
+    "Seconds to wait for the task to end (with progress); 0 = check once. " + WAIT_LIMITS_IN_WORDS
 )
 
 
@@ -35,26 +34,28 @@ class GetTaskArguments(LazyModel):
         pattern=TASK_ID_PATTERN,
         description="The task id generate_video returned, e.g. task_2042864638838083584.",
     )
-    wait_seconds: float | None = Field(None, ge=0, le=3600, description=WAIT_DESCRIPTION)
+    wait_seconds: float | None = Field(None, ge=0, description=WAIT_DESCRIPTION)
     output: Literal["url", "file", "both"] | None = Field(
         None,
-        description="url = imini's links; file / both = also save the video and cover on this machine once it "
-        "succeeded. Default: what generate_video asked for, else the server's setting.",
+        description="url: imini's links; file / both: also save video and cover on this machine. Default: as "
+        "generate_video asked, else the server's setting.",
     )
 
 
 class ListTasksArguments(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["queued", "processing", "succeeded", "failed", "outcome_unknown", "rejected"] | None = (
-        Field(
-            None,
-            description="Only tasks with this imini status, or with this journal state (outcome_unknown = the submit "
-            "may have created a task whose id never arrived; rejected = imini refused it).",
-        )
+    status: (
+        Literal["queued", "processing", "succeeded", "failed", "outcome_unknown", "rejected", "expired"]
+        | None
+    ) = Field(
+        None,
+        description="Only tasks with this imini status, or with this journal state (outcome_unknown = the submit "
+        "may have created a task whose id never arrived; rejected = imini refused it; expired = imini no longer "
+        "knows the task).",
     )
     since: Annotated[str, AfterValidator(_parse_since)] | None = Field(
         None,
         description="Only tasks submitted at or after this ISO 8601 date/time (UTC unless a zone is given).",
     )
-    limit: int = Field(20, ge=1, le=200, description="At most this many tasks, newest first.")
+    limit: int = Field(20, ge=1, le=200, description="At most this many tasks (default 20), newest first.")

@@ -24,6 +24,7 @@ from pydantic_core import core_schema
 
 from imini_mcp.request.explain import explain, kind_of
 from imini_mcp.request.problems import InvalidArguments, Loc, Problem, format_path
+from imini_mcp.request.published import portable_input_schema
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,8 +43,8 @@ class Parsed(Generic[M]):
 
 
 class ArgumentsSchema(GenerateJsonSchema):
-    """JSON schema for LLM-facing arguments: optional fields are simply not required (no `anyOf` with
-    `null`), and property titles are dropped, since they repeat the name and cost tokens."""
+    """pydantic's side of an arguments schema: optional fields are simply not required (published.py then
+    makes every one of them nullable, in the shape the agent frameworks read), and no property titles."""
 
     def nullable_schema(self, schema: core_schema.NullableSchema) -> dict[str, Any]:
         return self.generate_inner(schema["schema"])
@@ -53,10 +54,8 @@ class ArgumentsSchema(GenerateJsonSchema):
 
 
 def arguments_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The published inputSchema of a tool whose arguments are `model`."""
-    schema = model.model_json_schema(schema_generator=ArgumentsSchema)
-    schema.pop("title", None)
-    return schema
+    """The published inputSchema of a tool whose arguments are `model` (portable: see published.py)."""
+    return portable_input_schema(model.model_json_schema(schema_generator=ArgumentsSchema))
 
 
 def check_arguments(model: type[M], raw: Any) -> M:

@@ -28,6 +28,9 @@ Contract
 * Validation is strict: exact JSON types (``null`` is not "absent", ``5.0`` is not an integer),
   unknown fields rejected everywhere.
 * Every request is recorded in :attr:`Simulator.ledger`.
+* Tasks live in memory, or with ``SimulatorConfig.tasks_dir`` in one JSON file each, so a simulator started
+  later on the same folder (another process) answers for them; with ``media_dir`` the result files are
+  copies kept there and given as file:// URLs, which outlive the process (``--simulate`` uses both).
 * A "reset" fault aborts the response after the headers (downloads: after half the body). Over a real
   socket (:func:`serve_simulator`) the client sees a dropped connection; through
   ``httpx.ASGITransport`` the app's :class:`SimulatedConnectionReset` propagates to the caller.
@@ -37,7 +40,8 @@ Contract
 Layout
 ------
 ``config`` (knobs, faults, clock, paths) · ``ledger`` · ``app`` (the :class:`Simulator`: routes and
-endpoints) · ``tasks`` (task state and the poll answer) · ``fault_queue`` · ``middleware`` (the
+endpoints) · ``tasks`` (task state and the poll answer) · ``persist`` (tasks and result files kept on
+disk) · ``fault_queue`` · ``middleware`` (the
 ledger's recorder) · ``responses`` (error envelope, fault answers, streamed bodies) · ``media``
 (sample files, synthetic MP4s) · ``model_rules``, ``validator``, ``references``, ``extra_params``,
 ``checks`` (request validation) · ``serve`` (:func:`serve_simulator`) · ``cli`` (:func:`main`).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable, Iterator
 from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from imini_mcp.simulator.ledger import Ledger
 from imini_mcp.simulator.media import chunks_of, iter_synthetic_mp4, sample
 from imini_mcp.simulator.middleware import LedgerMiddleware, note_of
 from imini_mcp.simulator.model_rules import output_shape
+from imini_mcp.simulator.persist import TaskFolder, keep_media
 from imini_mcp.simulator.responses import (
     BodyResponse,
     error_response,
@@ -50,6 +52,8 @@ class Simulator:
         self.config = config if config is not None else SimulatorConfig()
         self.ledger = Ledger()
         self._tasks: dict[str, Task] = {}
+        # With tasks_dir the folder is the truth (other processes may add tasks), and _tasks stays empty.
+        self._folder = TaskFolder(self.config.tasks_dir) if self.config.tasks_dir is not None else None
         self._faults = FaultQueue()
         self.app = Starlette(
             routes=[
@@ -71,14 +75,26 @@ class Simulator:
 
     def tasks(self) -> dict[str, SimTask]:
         now = self.config.clock()
-        return {tid: snapshot(t, self.config, now) for tid, t in self._tasks.items()}
+        known = self._folder.all() if self._folder is not None else self._tasks.values()
+        return {t.task_id: snapshot(t, self.config, now) for t in known}
 
     def reset(self) -> None:
         self._tasks.clear()
+        if self._folder is not None:
+            self._folder.clear()
         self._faults.clear()
         self.ledger._clear()
 
     # ---- internals ----
+
+    def _task(self, task_id: str) -> Task | None:
+        return self._folder.load(task_id) if self._folder is not None else self._tasks.get(task_id)
+
+    def _save(self, task: Task) -> None:
+        if self._folder is not None:
+            self._folder.save(task)
+        else:
+            self._tasks[task.task_id] = task
 
     def _check_auth(self, request: Request) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -94,7 +110,7 @@ class Simulator:
 
     def _create_task(self, body: dict[str, Any]) -> Task:
         task_id = new_task_id()
-        while task_id in self._tasks:
+        while self._task(task_id) is not None:
             task_id = new_task_id()
         task = Task(
             task_id=task_id,
@@ -113,7 +129,7 @@ class Simulator:
                 "status": fail.status,
                 "request_id": request_id(),
             }
-        self._tasks[task_id] = task
+        self._save(task)
         self.ledger._task_created(task_id)
         return task
 
@@ -179,7 +195,7 @@ class Simulator:
         # Any fault left (expire_task, unknown_status, missing_fields) needs an existing task.
 
         denied = self._check_auth(request)
-        task = self._tasks.get(task_id)
+        task = self._task(task_id)
         if denied is None and (task is None or task.expired):
             denied = error_response(404, message=f"Task {task_id} does not exist or has expired")
         if denied is not None or task is None:
@@ -191,10 +207,13 @@ class Simulator:
             note.fault = fault.kind
         if fault is not None and fault.kind == "expire_task":
             task.expired = True  # permanent, like a real expiry: later polls and downloads 404 too
+            self._save(task)
             return error_response(
                 404, fault.code, fault.message or f"Task {task_id} does not exist or has expired"
             )
         payload = task_payload(task, self.config)
+        if payload["videos"] and self.config.media_dir is not None:
+            keep_media(self.config.media_dir, task_id, {"mp4": self._video()(), "jpg": [sample("cover.jpg")]})
         if fault is not None and fault.kind == "unknown_status":
             payload.update(status="pending_review", completed_at=None, videos=None, error=None)
         elif fault is not None and fault.kind == "missing_fields":
@@ -216,7 +235,7 @@ class Simulator:
             elif fault.kind in ("status", "html"):
                 return fault_response(fault, {})
 
-        task = self._tasks.get(task_id)
+        task = self._task(task_id)
         if task is None or task.expired or status_of(task, self.config, self.config.clock()) != "succeeded":
             return error_response(404, "NOT_FOUND", f"No such file: {filename}")
 
@@ -225,10 +244,12 @@ class Simulator:
             cover = sample("cover.jpg")
             return BodyResponse(chunks_of(cover), len(cover), "image/jpeg", abort)
         size = self.config.video_size
-        if size is None:
-            data = sample("sample.mp4")
-            return BodyResponse(chunks_of(data), len(data), "video/mp4", abort)
-        return BodyResponse(lambda: iter_synthetic_mp4(size), size, "video/mp4", abort)
+        return BodyResponse(self._video(), size or len(sample("sample.mp4")), "video/mp4", abort)
+
+    def _video(self) -> Callable[[], Iterator[bytes]]:
+        """The result video's content, as a fresh iterator each call: the sample, or video_size bytes."""
+        size = self.config.video_size
+        return chunks_of(sample("sample.mp4")) if size is None else lambda: iter_synthetic_mp4(size)
 
     async def _control_fault(self, request: Request) -> Response:
         try:

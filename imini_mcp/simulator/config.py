@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Literal, get_args
 
 from imini_mcp.simulator.checks import is_number
@@ -72,6 +73,11 @@ class SimulatorConfig:
     clock: Callable[[], float] = time.monotonic
     video_size: int | None = None  # None: the real sample MP4; int: synthetic MP4 of exactly this size
     public_base_url: str = "http://127.0.0.1"
+    # Tasks kept in this folder (persist.py), so a later simulator on it knows them; `clock` must then be a
+    # wall clock (time.time) or shared by every simulator on the folder.
+    tasks_dir: Path | None = None
+    # Results given as file:// URLs of copies kept in this folder, valid after the process exits (persist.py).
+    media_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.queued_seconds < 0 or self.processing_seconds < 0:

@@ -6,6 +6,7 @@ import secrets
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from imini_mcp.simulator.config import FILES_PATH, SimulatorConfig
@@ -71,6 +72,18 @@ def snapshot(task: Task, config: SimulatorConfig, now: float) -> SimTask:
     )
 
 
+def media_file(media_dir: Path, task_id: str, ext: str) -> Path:
+    """Where ``media_dir`` keeps a task's result file (``<task_id>.mp4`` or ``.jpg``)."""
+    return Path(media_dir).resolve() / f"{task_id}.{ext}"
+
+
+def result_url(task_id: str, ext: str, config: SimulatorConfig) -> str:
+    """A result file's URL: this server's ``/files/``, or with ``media_dir`` the file:// URL of its copy there."""
+    if config.media_dir is not None:
+        return media_file(config.media_dir, task_id, ext).as_uri()
+    return f"{config.public_base_url.rstrip('/')}{FILES_PATH}{task_id}.{ext}"
+
+
 def task_payload(task: Task, config: SimulatorConfig) -> dict[str, Any]:
     """The section-5.1 task object a poll answers right now."""
     status = status_of(task, config, config.clock())
@@ -79,14 +92,13 @@ def task_payload(task: Task, config: SimulatorConfig) -> dict[str, Any]:
     videos = None
     if status == "succeeded":
         width, height = frame_size(task.resolution, task.aspect_ratio)
-        base = config.public_base_url.rstrip("/")
         videos = [
             {
-                "url": f"{base}{FILES_PATH}{task.task_id}.mp4",
+                "url": result_url(task.task_id, "mp4", config),
                 "width": width,
                 "height": height,
                 "duration": task.duration,
-                "cover_url": f"{base}{FILES_PATH}{task.task_id}.jpg",
+                "cover_url": result_url(task.task_id, "jpg", config),
             }
         ]
     return {

@@ -14,7 +14,9 @@ from imini_mcp.store.coordination import Coordination
 
 __all__ = ["TASK_STATES", "IdempotencyConflict", "TaskRecord", "TaskState", "TaskStore"]
 
-TaskState = Literal["submitting", "accepted", "outcome_unknown", "rejected"]
+# submitting → accepted (imini issued a task id) → expired (imini later answered 404 for it);
+# submitting → outcome_unknown (no id came back) or rejected (imini refused the submit).
+TaskState = Literal["submitting", "accepted", "outcome_unknown", "rejected", "expired"]
 TASK_STATES: Final[frozenset[str]] = frozenset(get_args(TaskState))
 
 
@@ -45,8 +47,8 @@ class TaskRecord(BaseModel):
 
     @property
     def is_terminal(self) -> bool:
-        """True when nothing more will happen upstream: succeeded, failed, or refused at submit."""
-        return self.status in TERMINAL_STATUSES or self.state == "rejected"
+        """True when nothing more will happen upstream: succeeded, failed, refused at submit, or expired."""
+        return self.status in TERMINAL_STATUSES or self.state in ("rejected", "expired")
 
 
 class IdempotencyConflict(Exception):
@@ -178,9 +180,33 @@ class TaskStore(Coordination, Protocol):
         terminal status again may refresh the results (e.g. fresh video URLs). Fields given as None
         keep their stored value. ``request_id`` only fills a missing one, so the submit's request id
         (the one support asks for) is kept. Any status string is stored; unknown ones are not terminal.
+        A poll result for an 'expired' row is evidence that imini knows the task after all: the row is
+        'accepted' again, and its error is the poll's (None clears the 404).
 
         Returns:
             The updated record; None, and nothing changed, if this owner has no such task.
+        """
+
+    def mark_expired(
+        self,
+        owner: str,
+        task_id: str,
+        *,
+        code: str,
+        message: str,
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> TaskRecord | None:
+        """imini answered that it does not know this accepted task (404): state 'expired', terminal.
+
+        ``error`` becomes {"code", "message"} plus "status" and "request_id" when given (imini's error
+        envelope); the last status seen, videos, files, options and the submit's request id are kept and
+        updated_at becomes now. Only an 'accepted' row whose status is not terminal changes: a finished
+        task keeps its result, and any other row (already expired included) is returned as it is. When a
+        404 is final is the caller's decision (right after a submit it may only be a delay at imini).
+
+        Returns:
+            The record; None, and nothing changed, if this owner has no such task.
         """
 
     def add_files(self, owner: str, task_id: str, paths: list[str]) -> TaskRecord | None:
@@ -227,9 +253,9 @@ class TaskStore(Coordination, Protocol):
         The order is total, so ties and a wall clock stepping back cannot reorder or repeat rows.
 
         Args:
-            status: a state name ('submitting', 'accepted', 'outcome_unknown', 'rejected') matches the
-                state, anything else the imini status ('queued', 'succeeded', ...); a value no row has
-                gives []; None = all.
+            status: a state name ('submitting', 'accepted', 'outcome_unknown', 'rejected',
+                'expired') matches the state, anything else the imini status ('queued', 'succeeded',
+                ...); a value no row has gives []; None = all.
             since: only tasks submitted at or after this unix time.
             limit: page size; 0 or less gives [].
             before_journal_id: paging cursor, the journal_id of the last record of the previous page;
@@ -245,7 +271,7 @@ class TaskStore(Coordination, Protocol):
 
         Oldest first is submitted_at, then journal_id, ascending. No status yet, 'queued', 'processing'
         and statuses imini never documented count as not terminal; 'submitting', 'outcome_unknown' and
-        'rejected' rows never appear (there is no task id to poll). ``owner`` None means every owner;
+        'rejected' rows never appear (there is no task id to poll), nor do 'expired' ones (imini said 404). ``owner`` None means every owner;
         ``with_option``: only those whose options hold a (non-null) value under this key.
         """
 

@@ -25,6 +25,7 @@ from imini_mcp.store.postgres_coordination import PostgresCoordination
 from imini_mcp.store.postgres_schema import (
     COLUMNS,
     FROZEN,
+    NOT_FINISHED,
     ORDER_NEWEST,
     ORDER_OLDEST,
     SUBMITTING,
@@ -32,7 +33,7 @@ from imini_mcp.store.postgres_schema import (
     WITH_OPTION,
     record,
 )
-from imini_mcp.store.sqlite_schema import dumps
+from imini_mcp.store.sqlite_schema import dumps, envelope
 
 __all__ = ["PostgresTaskStore"]
 
@@ -188,12 +189,7 @@ class PostgresTaskStore(PostgresCoordination):
         request_id: str | None = None,
     ) -> TaskRecord:
         """imini refused the submit (4xx); the HTTP ``status`` goes into ``error``, not the task status."""
-        error: dict[str, Any] = {"code": code, "message": message}
-        if status is not None:
-            error["status"] = status
-        if request_id is not None:
-            error["request_id"] = request_id
-        return self._settle(journal_id, "rejected", error, request_id)
+        return self._settle(journal_id, "rejected", envelope(code, message, status, request_id), request_id)
 
     def _settle(
         self, journal_id: int, state: TaskState, error: dict[str, Any], request_id: str | None
@@ -225,7 +221,11 @@ class PostgresTaskStore(PostgresCoordination):
             f" completed_at = CASE WHEN {FROZEN} THEN completed_at"
             " ELSE coalesce(%(completed_at)s, completed_at) END,"
             f" videos = CASE WHEN {FROZEN} THEN videos ELSE coalesce(%(videos)s::json, videos) END,"
-            f" error = CASE WHEN {FROZEN} THEN error ELSE coalesce(%(error)s::json, error) END,"
+            # An expired row that imini answers for after all is 'accepted' again, the 404 forgotten (SET
+            # expressions see the row as it was, so `state` here is the old state).
+            f" error = CASE WHEN {FROZEN} THEN error WHEN state = 'expired' THEN %(error)s::json"
+            " ELSE coalesce(%(error)s::json, error) END,"
+            f" state = CASE WHEN NOT {FROZEN} AND state = 'expired' THEN 'accepted' ELSE state END,"
             f" request_id = CASE WHEN {FROZEN} THEN request_id ELSE coalesce(request_id, %(request_id)s) END,"
             " last_polled_at = %(now)s, updated_at = %(now)s"
             f" WHERE owner = %(owner)s AND task_id = %(task_id)s RETURNING {COLUMNS}",
@@ -240,6 +240,24 @@ class PostgresTaskStore(PostgresCoordination):
                 "task_id": task_id,
             },
         )
+
+    def mark_expired(
+        self,
+        owner: str,
+        task_id: str,
+        *,
+        code: str,
+        message: str,
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> TaskRecord | None:
+        """imini answered 404 for this accepted, unfinished task; any other row is returned unchanged."""
+        updated = self._query_one(
+            f"UPDATE tasks SET state = 'expired', error = %s::json, updated_at = %s"
+            f" WHERE owner = %s AND task_id = %s AND {NOT_FINISHED} RETURNING {COLUMNS}",
+            (dumps(envelope(code, message, status, request_id)), self._clock(), owner, task_id),
+        )
+        return updated if updated is not None else self.get(owner, task_id)
 
     def add_files(self, owner: str, task_id: str, paths: list[str]) -> TaskRecord | None:
         """Add downloaded file paths (union, first-seen order kept), the row locked meanwhile."""

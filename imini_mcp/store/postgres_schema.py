@@ -107,3 +107,7 @@ def _sql_list(values: list[str]) -> str:
 # update_status's "a terminal status is final", inside its one UPDATE: true when the stored status is
 # terminal and the poll says something else, so only the poll time changes (the old row's values).
 FROZEN: Final = f"(status IN ({_sql_list(sorted(TERMINAL_STATUSES))}) AND status <> %(status)s)"
+# mark_expired changes only an accepted task imini had not finished.
+NOT_FINISHED: Final = (
+    f"state = 'accepted' AND (status IS NULL OR status NOT IN ({_sql_list(sorted(TERMINAL_STATUSES))}))"
+)

@@ -26,6 +26,7 @@ from imini_mcp.store.sqlite_schema import (
     SUBMITTING,
     UNFINISHED,
     dumps,
+    envelope,
     record,
 )
 
@@ -182,12 +183,7 @@ class SqliteTaskStore(SqliteCoordination):
         request_id: str | None = None,
     ) -> TaskRecord:
         """imini refused the submit (4xx); the HTTP ``status`` goes into ``error``, not the task status."""
-        error: dict[str, Any] = {"code": code, "message": message}
-        if status is not None:
-            error["status"] = status
-        if request_id is not None:
-            error["request_id"] = request_id
-        return self._settle(journal_id, "rejected", error, request_id)
+        return self._settle(journal_id, "rejected", envelope(code, message, status, request_id), request_id)
 
     def _settle(
         self, journal_id: int, state: TaskState, error: dict[str, Any], request_id: str | None
@@ -230,21 +226,47 @@ class SqliteTaskStore(SqliteCoordination):
                     (now, now, row["journal_id"]),
                 )
             else:
+                # An expired row that imini answers for after all is 'accepted' again, the 404 forgotten.
+                # (SET expressions see the row as it was, so `state` below is the old state.)
                 conn.execute(
-                    "UPDATE tasks SET status = ?, completed_at = coalesce(?, completed_at),"
-                    " videos = coalesce(?, videos), error = coalesce(?, error),"
-                    " request_id = coalesce(request_id, ?), last_polled_at = ?, updated_at = ?"
-                    " WHERE journal_id = ?",
-                    (
-                        status,
-                        completed_at,
-                        None if videos is None else dumps(videos),
-                        None if error is None else dumps(error),
-                        request_id,
-                        now,
-                        now,
-                        row["journal_id"],
-                    ),
+                    "UPDATE tasks SET status = :status, completed_at = coalesce(:completed_at, completed_at),"
+                    " videos = coalesce(:videos, videos),"
+                    " error = CASE WHEN state = 'expired' THEN :error ELSE coalesce(:error, error) END,"
+                    " state = CASE WHEN state = 'expired' THEN 'accepted' ELSE state END,"
+                    " request_id = coalesce(request_id, :request_id), last_polled_at = :now, updated_at = :now"
+                    " WHERE journal_id = :journal_id",
+                    {
+                        "status": status,
+                        "completed_at": completed_at,
+                        "videos": None if videos is None else dumps(videos),
+                        "error": None if error is None else dumps(error),
+                        "request_id": request_id,
+                        "now": now,
+                        "journal_id": row["journal_id"],
+                    },
+                )
+            return record(self._row(conn, row["journal_id"]))
+
+    def mark_expired(
+        self,
+        owner: str,
+        task_id: str,
+        *,
+        code: str,
+        message: str,
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> TaskRecord | None:
+        """imini answered 404 for this accepted, unfinished task; any other row is returned unchanged."""
+        error = envelope(code, message, status, request_id)
+        with self._write() as conn:
+            row = self._row_by_task(conn, owner, task_id)
+            if row is None:
+                return None
+            if row["state"] == "accepted" and row["status"] not in TERMINAL_STATUSES:
+                conn.execute(
+                    "UPDATE tasks SET state = 'expired', error = ?, updated_at = ? WHERE journal_id = ?",
+                    (dumps(error), self._clock(), row["journal_id"]),
                 )
             return record(self._row(conn, row["journal_id"]))
 

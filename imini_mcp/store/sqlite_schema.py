@@ -1,4 +1,5 @@
-"""The SQLite store's schema: its migrations, the SQL fragments its queries share, and row → TaskRecord."""
+"""The SQLite store's schema: its migrations, the SQL fragments its queries share, the error column's shape, and
+row → TaskRecord."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ __all__ = [
     "SUBMITTING",
     "UNFINISHED",
     "dumps",
+    "envelope",
     "record",
 ]
 
@@ -64,6 +66,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE tasks ADD COLUMN options TEXT NOT NULL DEFAULT '{}'",
     ),
     (
+        # The state 'expired' (imini answered 404 for an accepted task). The table needs no change, and the
+        # partial index tasks_unfinished already leaves such rows out (it keeps state = 'accepted' only);
+        # the version moves on so that an older imini-mcp, which cannot read the new state, refuses the
+        # file with "upgrade imini-mcp" instead of failing on the first expired row it lists.
+        "UPDATE tasks SET state = state WHERE 0",
+    ),
+    (
         # The poll lease (sqlite_coordination.py): which process polls the task, until when (store clock).
         "ALTER TABLE tasks ADD COLUMN poller TEXT",
         "ALTER TABLE tasks ADD COLUMN lease_until REAL",
@@ -94,6 +103,16 @@ ORDER_OLDEST: Final = "ORDER BY submitted_at, journal_id"
 def dumps(value: Any) -> str:
     """JSON for a column: compact, key order preserved (`body` must read back exactly as sent upstream)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def envelope(code: str, message: str, status: int | None, request_id: str | None) -> dict[str, Any]:
+    """An ``error`` as imini's error envelope has it: code and message, then status and request id if known."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if status is not None:
+        error["status"] = status
+    if request_id is not None:
+        error["request_id"] = request_id
+    return error
 
 
 def record(row: sqlite3.Row) -> TaskRecord:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,46 @@ async def test_get_task_reads_imini_once_or_waits(world: World) -> None:
     assert done.status == "succeeded"
     with pytest.raises(TaskNotFound):
         await world.service.get_task("task_404", world.account, wait_seconds=0)
+
+
+async def test_a_task_imini_never_knew_settles_once_the_grace_is_over(world: World, tmp_path: Path) -> None:
+    """A journal entry imini answers 404 for, from a submit long ago (e.g. by a simulated imini that died with
+    its process), is recorded as expired: final, listed with the reason, never asked about again."""
+    long_ago = time.time() - 3600
+    with SqliteTaskStore(tmp_path / "tasks.sqlite3", clock=lambda: long_ago) as earlier_process:
+        intent, _ = earlier_process.begin_submit(
+            owner="", model="kling/kling-v3", body={"prompt": "p"}, request_hash="h", idempotency_key=None
+        )
+        earlier_process.mark_accepted(
+            intent.journal_id, task_id="task_1000000000000000001", request_id="rq", created_at=None
+        )
+    view = await world.service.get_task("task_1000000000000000001", world.account, wait_seconds=0)
+    assert (view.status, view.is_terminal) == ("expired", True)
+    assert view.error is not None
+    assert view.error.code == "TASK_NOT_FOUND"
+    [record] = world.store.list_tasks("")
+    assert (record.state, record.is_terminal, record.request_id) == ("expired", True, "rq")
+    [summary] = (await world.service.list_tasks(world.account, status=None, since=None, limit=10)).tasks
+    assert (summary.state, summary.task_id) == ("expired", "task_1000000000000000001")
+    polls = world.backend.polls()
+    again = await world.service.get_task("task_1000000000000000001", world.account, wait_seconds=60)
+    assert again.status == "expired"
+    assert world.backend.polls() == polls
+
+
+async def test_a_job_whose_task_imini_forgets_ends_expired(world: World) -> None:
+    """A background job stops following a task imini no longer knows (once that is final), without an error."""
+    world.service.expiry.grace = 0  # no grace: the first 404 is final
+    job = await world.jobs.submit(request(), world.account, lambda r: {})
+    world.backend.sim.add_fault(Fault("poll", "expire_task", task_id=job.task_id))
+    with anyio.fail_after(10):
+        await world.jobs.wait_done("", job.task_id)
+    loaded = await world.jobs.load(world.account, job.task_id)
+    assert loaded is not None
+    assert loaded.finished
+    assert loaded.record.state == "expired"
+    assert "error" not in loaded.meta
+    assert world.store.unfinished() == []
 
 
 async def test_list_tasks_is_newest_first_and_per_owner(world: World) -> None:

@@ -72,6 +72,8 @@ class Cell:
     cause: tuple[str, ...] = ()  # the message names the cause with these words...
     next_step: tuple[str, ...] = ()  # ...and the next step with these
     recovers: bool = True  # after the fault passes, the task still finishes (and its files are saved)
+    waited: tuple[str, ...] = ()  # a wait on a task that does not recover says these words
+    seen_first: bool = False  # poll stage: imini has shown the task (a get_task saw it) before the fault
     min_gap: float = 0.0  # seconds the server must leave between requests at this stage (Retry-After)
     task_created_without_id: bool = False  # imini created a task but its id never reached the server
     bug: str | None = None  # a known bug of the package this cell exposes (the test is a strict xfail)
@@ -369,9 +371,24 @@ def _poll_cells() -> list[Cell]:
             "404 expired task",
             "says the task expired and keeps it in the journal",
             _kind("expire_task", target="poll"),
-            cause=("HTTP 404", "expired", "task_"),
+            error=False,  # the task's final state, as failed tasks are: not an error of the call
+            state="expired",
+            cause=("expired (final)", "HTTP 404", "TASK_NOT_FOUND"),
             next_step=("submit a new generation",),
             recovers=False,
+            waited=("imini no longer knows this task",),
+            seen_first=True,
+        ),
+        Cell(
+            "poll",
+            "404 right after the submit",
+            "keeps the task unfinished in the journal (imini may not show it yet) and says so",
+            _kind("expire_task", target="poll"),
+            error=False,
+            cause=("HTTP 404", "does not know task", "yet"),
+            next_step=("get_task", "recorded as expired"),
+            recovers=False,
+            waited=("does not know task", "yet"),
         ),
     ]
 
@@ -590,6 +607,9 @@ async def run_cell(cell: Cell, workdir: Path) -> Observation:
 
 
 async def _poll_stage(cell: Cell, client: Client, host: SimHost, task_id: str, obs: Observation) -> Any:
+    if cell.seen_first:
+        seen = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 0})
+        assert not seen.is_error, _text(seen)
     await _inject(cell, host, task_id)
     with _phase(host.sim, obs):
         result = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 0})
@@ -608,8 +628,10 @@ async def _poll_stage(cell: Cell, client: Client, host: SimHost, task_id: str, o
         obs.recovered = waited.structured_content["status"]
     if cell.recovers and obs.recovered != "succeeded":
         obs.problems.append(f"a wait after the fault should end succeeded, got {obs.recovered!r}")
-    if not cell.recovers and "no longer knows" not in _text(waited):
-        obs.problems.append("a wait on an expired task should say imini no longer knows it")
+    if not cell.recovers and not all(words in _text(waited) for words in cell.waited):
+        obs.problems.append(
+            f"a wait after the fault should say {cell.waited}: {_shorten(_text(waited), 200)}"
+        )
     return result
 
 

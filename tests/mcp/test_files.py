@@ -50,6 +50,32 @@ async def test_a_local_image_is_checked_and_sent_as_a_data_uri_with_its_true_typ
     assert base64.b64decode(sent.split(",", 1)[1]) == image.read_bytes()
 
 
+async def test_local_images_come_with_one_plain_note_on_what_is_known(connect: Any, tmp_path: Path) -> None:
+    """kling-v3's docs do not mention data URIs, but imini's own integration sends local images that way:
+    one note says both, and the way out, however many local images the request has."""
+    first, last = _image(tmp_path / "first.png"), _image(tmp_path / "last.png")
+    images = [
+        {"url": str(first), "reference_type": "first_frame"},
+        {"url": str(last), "reference_type": "last_frame"},
+    ]
+    async with connect(local_files=True) as client:
+        dry = await client.call_tool(
+            "generate_video", {"prompt": "p", "reference_images": images, "dry_run": True}
+        )
+        public = await client.call_tool(
+            "generate_video", _first_frame("https://example.com/start.png") | {"dry_run": True}
+        )
+    notes = [n for n in dry.structured_content["notes"] if "data URI" in n]
+    assert len(notes) == 1
+    [note] = notes
+    assert "imini's docs show that for seedance and happyhorse, not for kling-v3" in note
+    assert "imini's own integration script sends local images" in note
+    assert "expected to work [INFER]" in note
+    assert "If imini refuses an image, pass it as a public https URL instead." in note
+    assert dry.content[0].text.count("data URIs. imini's docs") == 1
+    assert not [n for n in public.structured_content["notes"] if "data URI" in n]
+
+
 async def test_image_problems_come_with_the_other_problems_and_nothing_is_sent(
     connect: Any, backend: Backend, tmp_path: Path
 ) -> None:
@@ -95,7 +121,7 @@ async def test_file_mode_saves_verified_files_once_with_resource_links(
 ) -> None:
     async with connect() as client:
         submitted = await client.call_tool(
-            "generate_video", {"prompt": "a fox", "output": "both", "output_name": "Fox at Dawn!"}
+            "generate_video", {"prompt": "a fox", "output": "both", "output_name": "Fox-at_Dawn"}
         )
         task_id = submitted.structured_content["task"]["task_id"]
         done = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 300})
@@ -104,11 +130,14 @@ async def test_file_mode_saves_verified_files_once_with_resource_links(
     files = done.structured_content["files"]
     assert {f["kind"] for f in files} == {"video", "cover"}
     out = tmp_path / "videos"
+    # Saved under exactly the output_name the call gave (the one rule: tests/request/test_file_names.py).
+    assert sorted(Path(f["path"]).name for f in files) == [
+        f"Fox-at_Dawn_{task_id}.cover.jpg",
+        f"Fox-at_Dawn_{task_id}.mp4",
+    ]
     for f in files:
         path = Path(f["path"])
         assert path.parent == out
-        assert task_id in path.name
-        assert ".." not in path.name
         assert path.stat().st_size == f["size"]  # noqa: ASYNC240
     assert Path(files[0]["path"]).read_bytes()[4:8] == b"ftyp"  # noqa: ASYNC240
     links = [c for c in done.content if c.type == "resource_link"]

@@ -251,14 +251,12 @@ async def test_a_store_outage_is_a_plain_retryable_error_and_nothing_is_submitte
 
 
 async def test_a_legacy_client_works_through_plain_round_robin(
-    backend: Backend, make_settings: Callable[..., Settings]
+    fleet_server: Any, backend: Backend, make_settings: Callable[..., Settings], pg_url: str
 ) -> None:
-    """2025-11-25 over HTTP, each request to the next of two replicas on one journal: initialize on one,
-    the task created on the other, then tasks/get and tasks/result alternating."""
-    settings = make_settings(transport="streamable-http")
-
-    def replica() -> Any:
-        return build_server(settings, clock=backend.clock, retry=FAST_RETRY, schedule=PollSchedule(jitter=0))
+    """2025-11-25 over HTTP, each request to the next of two fleet replicas: initialize on one, the task
+    created on the other, then tasks/get and tasks/result alternating (a fleet serves the era statelessly)."""
+    settings = make_settings(database_url=pg_url, transport="streamable-http", secret_key=KEY)
+    replica = fleet_server
 
     async with (
         served(replica(), settings) as a,

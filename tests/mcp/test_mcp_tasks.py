@@ -94,6 +94,20 @@ async def test_modern_failed_imini_task_is_a_failed_mcp_task(make_server: Any, b
     assert failed.error["data"]["imini_error"]["code"] == "CONTENT_BLOCKED"
 
 
+async def test_modern_task_imini_forgets_is_a_failed_mcp_task(make_server: Any, backend: Backend) -> None:
+    """A task imini answered for once and then 404s (expired there) ends the MCP task as failed, with the reason."""
+    async with Client(make_server(), extensions=[TasksClientExtension()]) as client:
+        handle = await client.session.call_tool("generate_video", PROMPT, allow_claimed=True)
+        with anyio.fail_after(5):
+            while backend.polls(handle.task_id) == 0:  # the background job has seen it at imini
+                await anyio.sleep(0.01)
+        backend.sim.add_fault(Fault("poll", "expire_task", task_id=handle.task_id))
+        failed = await _wait_status(client, handle.task_id, "failed")
+    assert "imini no longer knows task" in (failed.status_message or "")
+    assert failed.error is not None
+    assert failed.error["data"]["imini_error"]["code"] == "TASK_NOT_FOUND"
+
+
 async def test_modern_cancel_stops_following_but_keeps_the_task(
     make_server: Any, backend: Backend, journal_path: Path
 ) -> None:

@@ -140,8 +140,7 @@ async def test_http_legacy_task_lifecycle_over_raw_json_rpc(tmp_path: Path) -> N
                 },
             },
         )
-        # Stateless (any replica may answer the next request): no session id is minted or needed.
-        assert "mcp-session-id" not in init.headers
+        http.headers["mcp-session-id"] = init.headers["mcp-session-id"]  # one server: a legacy session
         http.headers["mcp-protocol-version"] = "2025-11-25"
         await http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -27,12 +28,9 @@ BODY_FIELDS = {
 }
 
 
-def _walk_properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Every property in the schema and its $defs."""
-    found = [(name, prop) for name, prop in schema.get("properties", {}).items()]
-    for definition in schema.get("$defs", {}).values():
-        found += _walk_properties(definition)
-    return found
+def _object(prop: dict[str, Any]) -> dict[str, Any]:
+    """The object (or array) a nullable property holds: published as `anyOf [it, null]`."""
+    return next(option for option in prop["anyOf"] if option != {"type": "null"})
 
 
 async def test_tools_are_listed_with_schemas_annotations_and_output_schemas(connect: Any) -> None:
@@ -47,22 +45,22 @@ async def test_tools_are_listed_with_schemas_annotations_and_output_schemas(conn
         "output",
         "output_name",
     }
-    assert gen.input_schema["additionalProperties"] is False
     assert gen.input_schema.get("required", []) == []
-    for name, prop in _walk_properties(gen.input_schema):
-        assert prop.get("description"), f"{name} has no description"
     props = gen.input_schema["properties"]
+    for name, prop in props.items():
+        assert prop.get("description"), f"{name} has no description"
     # One flat schema for every model: the union of their values (each model's own are checked per model).
-    assert props["resolution"]["enum"] == ["480P", "720P", "1080P"]
-    assert props["aspect_ratio"]["enum"] == ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"]
+    assert _object(props["resolution"])["enum"] == ["480P", "720P", "1080P"]
+    assert _object(props["aspect_ratio"])["enum"] == ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"]
     assert (props["duration"]["minimum"], props["duration"]["maximum"]) == (3, 15)
     assert props["prompt"]["maxLength"] == 5000
-    assert props["reference_images"]["maxItems"] == 9
-    shot = gen.input_schema["$defs"]["Shot"]
-    assert shot["properties"]["prompt"]["maxLength"] == 512
-    assert shot["additionalProperties"] is False
-    extra = gen.input_schema["$defs"]["ExtraParams"]["properties"]
-    assert (extra["multi_prompt"]["minItems"], extra["multi_prompt"]["maxItems"]) == (1, 6)
+    assert _object(props["reference_images"])["maxItems"] == 9
+    extra = _object(props["extra_params"])["properties"]
+    for name, prop in extra.items():
+        assert prop.get("description"), f"extra_params.{name} has no description"
+    shots = _object(extra["multi_prompt"])
+    assert shots["items"]["properties"]["prompt"]["maxLength"] == 512
+    assert (shots["minItems"], shots["maxItems"]) == (1, 6)
     assert (extra["cfg_scale"]["minimum"], extra["cfg_scale"]["maximum"]) == (0, 1)
     assert gen.annotations.open_world_hint is True
     assert gen.annotations.idempotent_hint is False
@@ -331,3 +329,37 @@ async def test_prompts_help_compose_valid_requests(connect: Any) -> None:
     assert "1 to 6 shots" in text
     assert "dry_run" in text
     assert '"reference_type": "first_frame"' in i2v.messages[0].content.text
+
+
+@pytest.mark.parametrize(
+    ("audio", "sound"), [("false", "false"), ("no", "false"), ("True", "true"), ("yes", "true")]
+)
+async def test_the_storyboard_prompt_writes_json_not_python(connect: Any, audio: str, sound: str) -> None:
+    """Values shown for the body are JSON (false, not Python's False), ready to copy into the call."""
+    async with connect() as client:
+        story = await client.get_prompt(
+            "storyboard", {"story": "A fox", "duration": "8", "aspect_ratio": "9:16", "audio": audio}
+        )
+    text = story.messages[0].content.text
+    assert (
+        f'"aspect_ratio": "9:16", "resolution": "720P" (1080P costs more), "generate_audio": {sound}.' in text
+    )
+    assert "False" not in text
+    assert "True" not in text
+
+
+async def test_the_image_prompt_quotes_paths_as_json(connect: Any) -> None:
+    """A path with backslashes and quotes (Windows, a quoted name) comes out as a valid JSON string."""
+    image = 'C:\\Users\\me\\Pictures\\the "fox".png'
+    last = "C:\\Users\\me\\end.png"
+    async with connect() as client:
+        prompt = await client.get_prompt(
+            "image_to_video", {"image": image, "motion": "the fox turns", "keep_last_frame": last}
+        )
+    text = prompt.messages[0].content.text
+    first = re.search(r"reference_images: (\[.*?\])\. ", text)
+    end = re.search(r"add (\{.*?\}) \(then", text)
+    assert first is not None
+    assert end is not None
+    assert json.loads(first.group(1)) == [{"url": image, "reference_type": "first_frame"}]
+    assert json.loads(end.group(1)) == {"url": last, "reference_type": "last_frame"}

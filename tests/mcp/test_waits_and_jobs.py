@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import pytest
 
+from imini_mcp.request import DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS
 from imini_mcp.store import SqliteTaskStore
 from tests.conftest import Backend
 
@@ -58,6 +59,32 @@ async def test_wait_is_bounded_by_the_configured_maximum(connect: Any, backend: 
     assert not result.structured_content["task"]["is_terminal"]
     # 3 s allowed, 3000 s asked: a tenth of the asked wait leaves room for a loaded CI machine.
     assert backend.clock.now() - started < 300
+
+
+async def test_a_wait_longer_than_the_cap_is_cut_and_the_answer_says_so(connect: Any) -> None:
+    """The schema states the default wait and the default cap, and no maximum of its own (a server may be
+    configured with another cap); a longer wait is not an error: the server waits its cap and says so."""
+    async with connect(max_wait_seconds=3) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        generated = await client.call_tool("generate_video", {"prompt": "p", "wait_seconds": 3000})
+        task_id = generated.structured_content["task"]["task_id"]
+        checked = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 3000})
+        within = await client.call_tool("get_task", {"task_id": task_id, "wait_seconds": 2})
+    for name in ("generate_video", "get_task"):
+        published = tools[name].input_schema["properties"]["wait_seconds"]
+        assert "maximum" not in published
+        assert published["minimum"] == 0
+        assert (
+            f"Default {DEFAULT_WAIT_SECONDS:g} s, at most {MAX_WAIT_SECONDS:g} s" in published["description"]
+        )
+        assert "a longer wait is cut, and the answer says so" in published["description"]
+    said = "wait_seconds 3000 is more than this server's longest wait: it waited at most 3 s"
+    assert not generated.is_error
+    assert any(note.startswith(said) for note in generated.structured_content["notes"])
+    assert not checked.is_error
+    assert not checked.structured_content["is_terminal"]
+    assert checked.structured_content["next_step"].startswith(said)
+    assert "longest wait" not in within.structured_content["next_step"]  # 2 s is within the cap
 
 
 async def test_cancelling_the_call_stops_only_the_wait(
@@ -115,9 +142,29 @@ async def test_idempotency_key_never_submits_twice(connect: Any, backend: Backen
         other = await client.call_tool("generate_video", {"prompt": "other", "idempotency_key": "video-42"})
     assert first.structured_content["task"]["task_id"] == second.structured_content["task"]["task_id"]
     assert second.structured_content["replayed"] is True
-    assert "nothing new was submitted" in second.content[0].text
+    assert "nothing was sent or billed again" in second.content[0].text
     assert other.is_error
     assert "idempotency_key 'video-42' was already used" in other.content[0].text
+    assert backend.submits == 1
+
+
+async def test_an_idempotent_replay_says_it_is_a_replay(connect: Any, backend: Backend) -> None:
+    """A repeated idempotency_key sends nothing, and the structured content, the text and the output schema say
+    so: a replay, not a submit."""
+    async with connect() as client:
+        first = await client.call_tool("generate_video", {"prompt": "p", "idempotency_key": "video-7"})
+        again = await client.call_tool("generate_video", {"prompt": "p", "idempotency_key": "video-7"})
+        [tool] = [t for t in (await client.list_tools()).tools if t.name == "generate_video"]
+    assert (first.structured_content["submitted"], first.structured_content["replayed"]) == (True, False)
+    assert first.content[0].text.startswith("Submitted to imini.")
+    assert (again.structured_content["submitted"], again.structured_content["replayed"]) == (False, True)
+    text = again.content[0].text
+    assert text.startswith("Replay: this idempotency_key was already used for the same request")
+    assert "Submitted" not in text
+    assert again.structured_content["task"]["task_id"] in text
+    fields = tool.output_schema["properties"] if tool.output_schema else {}
+    assert "replay" in fields["submitted"]["description"]
+    assert "nothing was sent" in fields["replayed"]["description"]
     assert backend.submits == 1
 
 

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imini_mcp.request import CATALOG, GenerateVideoArguments, InvalidArguments, estimate_cost
+from imini_mcp.request.explain import explain
 from imini_mcp.request.spec import BODY_FIELDS, EXTRA_PARAMS
 from imini_mcp.simulator import validate_generate_request
 from tests.conftest import DOC_EXAMPLE as DOCUMENTED_EXAMPLE
@@ -121,3 +122,52 @@ def test_nan_and_infinity_are_refused() -> None:
         {"prompt": "p", "extra_params": {"cfg_scale": math.nan, "camera_control": camera(zoom=math.inf)}}
     )
     assert {p.path for p in exc.problems} == {"extra_params.cfg_scale", f"{CAM}.zoom"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "limit", "said", "fix"),
+    [
+        (
+            "too_long",
+            "x" * 300,
+            {"max_length": 80, "actual_length": 300},
+            "is 300 characters long; the limit is 80.",
+            "shorten it to at most 80 characters.",
+        ),
+        (
+            "string_too_long",
+            "x" * 9,
+            {"max_length": 8},
+            "is 9 characters long; the limit is 8.",
+            "shorten it to at most 8 characters.",
+        ),
+        (
+            "too_short",
+            "ab",
+            {"min_length": 3, "actual_length": 2},
+            "is 2 characters long; at least 3 are needed.",
+            "use at least 3 characters.",
+        ),
+        ("too_short", "", {"min_length": 1, "actual_length": 0}, "must not be empty.", "give it some text."),
+    ],
+)
+def test_a_text_is_measured_in_characters_whichever_length_error_pydantic_names(
+    kind: str, text: str, limit: dict[str, int], said: str, fix: str
+) -> None:
+    """pydantic reports a length limit on an optional text as the generic `too_long` of a list; a text is
+    still measured in characters, never "items"."""
+    problem = explain({"type": kind, "loc": ("output_name",), "input": text, "ctx": limit, "msg": "?"})
+    assert (problem.problem, problem.fix) == (said, fix)
+
+
+def test_a_list_is_still_measured_in_items() -> None:
+    problem = explain(
+        {
+            "type": "too_long",
+            "loc": ("shots",),
+            "input": [1, 2],
+            "ctx": {"max_length": 1, "actual_length": 2},
+            "msg": "?",
+        }
+    )
+    assert problem.problem == "has 2 items; at most 1 are allowed."

@@ -306,6 +306,86 @@ def test_update_status_of_unknown_task_is_none(store: TaskStore) -> None:
     assert store.count() == 0
 
 
+# -- imini no longer knows the task (404) -----------------------------------------------------------------
+
+
+NOT_FOUND = {
+    "code": "TASK_NOT_FOUND",
+    "message": "does not exist or has expired",
+    "status": 404,
+    "request_id": "rq",
+}
+
+
+def test_expired_task_is_final_and_keeps_what_was_seen(store: TaskStore, clock: FakeClock) -> None:
+    """A 404 for an accepted task makes it 'expired': terminal, never unfinished, listed, nothing else lost."""
+    accepted(store, "task_1")
+    polled = store.update_status("", "task_1", status="processing")
+    assert polled is not None
+    store.merge_options("", "task_1", "mcp_task", {"ttl": 60})
+    clock.advance(7)
+    record = store.mark_expired(
+        "",
+        "task_1",
+        code="TASK_NOT_FOUND",
+        message="does not exist or has expired",
+        status=404,
+        request_id="rq",
+    )
+    assert record is not None
+    assert (record.state, record.status, record.error, record.is_terminal) == (
+        "expired",
+        "processing",
+        NOT_FOUND,
+        True,
+    )
+    assert (record.request_id, record.last_polled_at, record.updated_at) == (
+        "req-task_1",
+        polled.last_polled_at,
+        clock.now,
+    )
+    assert record.options == {"mcp_task": {"ttl": 60}}
+    assert store.get("", "task_1") == record
+    assert store.unfinished() == []
+    assert [r.task_id for r in store.list_tasks("")] == ["task_1"]
+    assert [r.task_id for r in store.list_tasks("", status="expired")] == ["task_1"]
+    assert store.list_tasks("", status="accepted") == []
+    assert store.count() == 1
+    again = store.mark_expired("", "task_1", code="OTHER", message="later")
+    assert again == record  # already expired: returned as it is
+
+
+@pytest.mark.parametrize("final", ["succeeded", "failed"])
+def test_a_finished_task_never_expires(store: TaskStore, final: str) -> None:
+    """imini forgetting a finished task later changes nothing: its result stays."""
+    accepted(store, "task_1")
+    done = store.update_status("", "task_1", status=final, videos=[VIDEO] if final == "succeeded" else None)
+    assert store.mark_expired("", "task_1", code="TASK_NOT_FOUND", message="gone", status=404) == done
+
+
+def test_mark_expired_touches_only_this_owners_task(store: TaskStore) -> None:
+    """Another owner's task with the same id, or an unknown id: None, and nothing changes."""
+    other = accepted(store, "task_1", owner="b")
+    assert store.mark_expired("a", "task_1", code="TASK_NOT_FOUND", message="gone") is None
+    assert store.mark_expired("", "task_404", code="TASK_NOT_FOUND", message="gone") is None
+    assert store.get("b", "task_1") == other
+
+
+def test_a_poll_result_revives_an_expired_task(store: TaskStore) -> None:
+    """imini answering for the task after all is evidence: accepted again, the 404 forgotten, unfinished."""
+    accepted(store, "task_1")
+    store.mark_expired("", "task_1", code="TASK_NOT_FOUND", message="gone", status=404)
+    record = store.update_status("", "task_1", status="processing")
+    assert record is not None
+    assert (record.state, record.status, record.error, record.is_terminal) == (
+        "accepted",
+        "processing",
+        None,
+        False,
+    )
+    assert [r.task_id for r in store.unfinished()] == ["task_1"]
+
+
 @pytest.mark.parametrize(
     ("batches", "expected"),
     [

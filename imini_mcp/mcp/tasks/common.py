@@ -120,6 +120,13 @@ def describe(job: Job, *, default_mode: str) -> McpTask:
         )
     if meta.get("error"):
         return McpTask(job, "failed", meta["error"])
+    if record.state == "expired":
+        return McpTask(
+            job,
+            "failed",
+            f"imini no longer knows task {record.task_id} (it answered HTTP 404: the task expired or was removed "
+            "there), so it will not finish; list_tasks keeps it. Submit a new generation if you still need the video.",
+        )
     if record.status == "failed":
         error = record.error or {}
         return McpTask(
@@ -182,9 +189,11 @@ async def load(ctx: ServerRequestContext[Any, Any], task_id: str) -> tuple[McpTa
 async def final_result(ctx: ServerRequestContext[Any, Any], view: McpTask, who: Account) -> dict[str, Any]:
     """What the original tools/call would have returned: a generate_video result with the finished task."""
     task = await state(ctx).service.get_task(view.task_id, who, wait_seconds=0)
+    replayed = bool(view.job.meta.get("replayed"))
     result = GenerateVideoResult.model_validate(
         {
-            "submitted": True,
+            "submitted": not replayed,
+            "replayed": replayed,
             "request_body": view.job.record.body,
             "estimated_cost": view.job.meta["cost"],
             "notes": view.job.meta.get("notes", []),
@@ -195,7 +204,7 @@ async def final_result(ctx: ServerRequestContext[Any, Any], view: McpTask, who: 
     wire = tool_result(result, render_generate(result), task).model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
-    wire["isError"] = task.status == "failed"
+    wire["isError"] = task.status in ("failed", "expired")
     return wire
 
 
@@ -218,6 +227,7 @@ async def create(
             "created_ts": now,
             "cost": result.estimated_cost.model_dump(),
             "notes": result.notes,
+            **({"replayed": True} if result.replayed else {}),
         }
 
     try:

@@ -30,19 +30,15 @@ async def validated(state: AppState, arguments: dict[str, Any]) -> GenerateVideo
 async def generate_video(
     arguments: dict[str, Any], ctx: Context
 ) -> Annotated[CallToolResult, GenerateVideoResult]:
-    """Create a video with imini. Default model kling/kling-v3: text-to-video, image-to-video, first/last frame,
-    up to 4 reference images, or a multi-shot storyboard of 1–6 shots. Other models (reference videos, motion
-    transfer, cheaper drafts, 1080P): set `model`; list_models shows what each takes, its limits and prices.
+    """Create a video with imini. Every rule is checked first: a refused call lists each problem with its fix
+    and costs nothing (unknown fields are refused). dry_run true shows the exact body and estimated credits.
+    A real call SPENDS CREDITS: it submits once and waits up to wait_seconds. A video takes 1–3 minutes; if
+    the call returns before it is done, follow it with get_task, never resubmit. Other models: list_models
+    gives their limits, then set `model`.
 
-    The arguments are imini's request body, field for field. Every rule is checked before anything is sent;
-    a rejected call lists every problem with its field and fix and costs nothing. Use dry_run true first to see
-    the exact body and the estimated credits. A real call SPENDS CREDITS: it submits once and returns the task
-    (waiting up to wait_seconds for it, with progress). A typical video takes 1–3 minutes; if the call returns
-    before the video is done, follow it with get_task — never resubmit just because of a timeout.
-
-    Storyboard example: {"duration": 8, "extra_params": {"multi_shot": true, "shot_type": "customize",
-    "multi_prompt": [{"prompt": "…", "duration": "2"}, {"prompt": "…", "duration": "3"},
-    {"prompt": "…", "duration": "3"}]}} — the shot durations must add up to duration (3–15 s).
+    Storyboard: {"duration": 5, "extra_params": {"multi_shot": true, "shot_type": "customize",
+    "multi_prompt": [{"prompt": "…", "duration": 2}, {"prompt": "…", "duration": 3}]}}: the shot durations
+    add up to duration (3–15 s).
     """
     state = state_of(ctx)
     with tool_errors():

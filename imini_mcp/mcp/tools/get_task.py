@@ -16,9 +16,9 @@ from imini_mcp.request import GetTaskArguments, check_arguments
 
 
 async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskView]:
-    """Check a video task: its status (queued, processing, succeeded, failed), the video and cover URLs once it
-    succeeded, or imini's error once it failed. With wait_seconds it waits (with progress updates) until the
-    task finishes or the time is up; either way the answer says what to do next. Costs no credits."""
+    """A video task's status (queued, processing, succeeded, failed), its video and cover URLs once succeeded,
+    or imini's error once failed. With wait_seconds it waits (with progress) until the task ends or the time
+    is up. The answer says what to do next. Free."""
     state = state_of(ctx)
     with tool_errors():
         args = check_arguments(GetTaskArguments, arguments)

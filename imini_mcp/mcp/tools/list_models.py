@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field
 
 from imini_mcp.mcp.tooling import SelfValidatingTool
 from imini_mcp.request import (
@@ -32,9 +32,8 @@ class ListModelsArguments(LazyModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: Annotated[str, WithJsonSchema({"type": "string", "enum": list(MODEL_IDS)})] | None = Field(
-        None, description="Describe only this model. Leave it out to list every model."
-    )
+    # A plain string: the ids are listed once, in generate_video's `model`; an unknown one is refused with them.
+    model: str | None = Field(None, description="Only this model id (default: all).")
 
 
 class DurationRange(LazyModel):
@@ -87,11 +86,21 @@ class ModelInfo(LazyModel):
     notes: list[str] = Field(default_factory=list)
 
 
+# What the tags in `rules`, `notes` and `price_source` say about how sure a rule or figure is.
+RULE_TAGS = {
+    "[DOC]": "imini's documentation says so",
+    "[UPSTREAM]": "the provider behind imini (Kling, Seedance, HappyHorse) says so",
+    "[INFER]": "not documented: the safe side is enforced",
+    "[SKILL]": "from imini's official integration guide (its skill repository), not the API reference",
+}
+
+
 class ModelList(LazyModel):
     """The video models generate_video can use."""
 
     models: list[ModelInfo]
     default_model: str
+    rule_tags: dict[str, str] = Field(description="What each tag in the rules says about how sure it is.")
     next_step: str
 
 
@@ -219,6 +228,10 @@ def render_models(listing: ModelList) -> str:
             rates.append(f"{' '.join(tags)} {row.credits_per_second}/s")
         rough = "rough, " if info.price_is_rough else ""
         lines.append(f"  price ({rough}{info.price_source}): {', '.join(rates)}")
+        lines += [f"  rule: {rule}" for rule in info.rules]
+        lines += [f"  note: {note}" for note in info.notes]
+    legend = "; ".join(f"{tag} {meaning}" for tag, meaning in listing.rule_tags.items())
+    lines.append(f"\nEvery rule is checked before anything is sent. Tags: {legend}.")
     lines.append(f"\nNext: {listing.next_step}")
     return "\n".join(lines)
 
@@ -228,6 +241,7 @@ def model_list(model: str | None = None) -> ModelList:
     return ModelList(
         models=[describe(spec) for spec in specs],
         default_model=DEFAULT_MODEL,
+        rule_tags=RULE_TAGS,
         next_step=(
             'Pass the id as generate_video\'s "model" and dry-run first (dry_run true): it checks every rule of '
             f"that model and shows the estimated credits. Where a reference video sets the length, estimates "
@@ -237,10 +251,9 @@ def model_list(model: str | None = None) -> ModelList:
 
 
 async def list_models(arguments: dict[str, Any]) -> Annotated[CallToolResult, ModelList]:
-    """List imini's video models that generate_video can use (kling/kling-v3 is the default), with what each
-    takes (modes, fields, resolutions, aspect ratios, durations, reference images/videos/audio), its defaults,
-    its rules and indicative credits per second. Read-only and free; call it before choosing a model other
-    than the default. Optional: {"model": "<id>"} describes one model."""
+    """The video models generate_video can use (default kling/kling-v3): what each takes, its limits,
+    defaults, every rule it is checked against, and indicative credits per second. Free; call it before
+    choosing another model."""
     try:
         args = check_arguments(ListModelsArguments, arguments)
         if args.model is not None and args.model not in CATALOG:

@@ -17,9 +17,9 @@ from imini_mcp.request import ListTasksArguments, check_arguments
 
 
 async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToolResult, TaskList]:
-    """List the video tasks this server has submitted (kept in a local journal, so they survive timeouts and
-    restarts), newest first, with status, what was asked for, and result URLs. Use it to find a task id again,
-    or to see submits whose outcome is unknown before resubmitting. Costs nothing."""
+    """The video tasks this server submitted, newest first, from a local journal that survives timeouts and
+    restarts: status, request, result URLs. Find a task id again, or see submits whose outcome is unknown
+    before resubmitting. Free."""
     state = state_of(ctx)
     with tool_errors():
         args = check_arguments(ListTasksArguments, arguments)
