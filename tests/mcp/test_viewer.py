@@ -25,6 +25,7 @@ from imini_mcp.mcp.apps.media import local_file
 from imini_mcp.mcp.simulated import SimulatedImini
 from imini_mcp.settings import Settings
 from imini_mcp.simulator.media import sample
+from tests.tasks_client import TasksClientExtension
 
 pytestmark = pytest.mark.anyio
 
@@ -76,6 +77,17 @@ async def test_clients_with_the_view_get_the_same_result_without_resource_links(
     assert [type(b) for b in text_only.content if isinstance(b, ResourceLink)] == [ResourceLink, ResourceLink]
     assert with_view.content == text_only.content[:1]
     assert with_view.structured_content == text_only.structured_content
+
+
+async def test_through_mcp_tasks_too_clients_with_the_view_get_no_resource_links(
+    make_server: Callable[..., Any],
+) -> None:
+    async with Client(make_server(), extensions=[TasksClientExtension(), APPS]) as client:
+        result = await client.call_tool(
+            "generate_video", {"prompt": "a fox"}
+        )  # a task handle, then the result
+    assert result.structured_content["task"]["status"] == "succeeded"  # type: ignore[index]
+    assert [block.type for block in result.content] == ["text"]
 
 
 async def test_a_simulated_video_and_cover_are_readable_as_resources(tmp_path: Path) -> None:
