@@ -59,7 +59,10 @@ function showGenerated(result: Generated): void {
   }
   const credits = cost.credits.toLocaleString("en");
   const action = h("div", { class: "actions" });
-  const go = button(`Submit: spends about ${credits} credits`, () => void onSubmit(go, action), { id: "submit", class: "primary" });
+  // The arguments the dry run was called with; a host that never sent them gets imini's body, which the tool
+  // also takes (an inline image shortened in it is refused, and nothing is spent).
+  const args = Object.keys(toolArgs).length ? toolArgs : result.request_body;
+  const go = button(`Submit: spends about ${credits} credits`, () => void onSubmit(go, action, args), { id: "submit", class: "primary" });
   action.append(go);
   root.replaceChildren(
     h("p", { class: "cost", id: "cost" }, h("b", {}, `≈ ${credits} credits`), ` (${cost.basis}; an estimate, imini decides the charge)`),
@@ -69,11 +72,11 @@ function showGenerated(result: Generated): void {
   );
 }
 
-async function onSubmit(go: HTMLButtonElement, action: HTMLElement): Promise<void> {
+async function onSubmit(go: HTMLButtonElement, action: HTMLElement, args: Record<string, unknown>): Promise<void> {
   go.disabled = true;
   go.textContent = "Submitting…";
   try {
-    const result = await submit(app, toolArgs, submitKey);
+    const result = await submit(app, args, submitKey);
     if (!result.task) throw new CallFailed(result.next_step);
     action.replaceWith(taskView(result.task));
     go.remove();
