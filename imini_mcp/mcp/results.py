@@ -1,5 +1,9 @@
 """What a tool call returns: the result model as structured content, short text for clients that show only
-text, and resource links to the videos, covers and saved files."""
+text, and resource links to the videos, covers and saved files.
+
+Clients that show the MCP Apps view get no resource links: Claude hands a view no result at all when the
+result holds one (anthropics/claude-ai-mcp#753), and the URLs are in the text and structured content anyway.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,11 @@ from pydantic import BaseModel
 from imini_mcp.app import GenerateVideoResult, TaskList, TaskView
 
 
-def tool_result(model: BaseModel, text: str, view: TaskView | None = None) -> CallToolResult:
+def tool_result(
+    model: BaseModel, text: str, view: TaskView | None = None, *, links: bool = True
+) -> CallToolResult:
     return CallToolResult(
-        content=[TextContent(type="text", text=text), *_links(view)],
+        content=[TextContent(type="text", text=text), *(_links(view) if links else [])],
         structured_content=model.model_dump(mode="json"),
     )
 

@@ -1,4 +1,5 @@
-"""`build_server(settings)`: the MCP server — its tools, MCP Tasks, the task resource, prompts and /healthz.
+"""`build_server(settings)`: the MCP server — its tools, MCP Tasks, the MCP Apps view, the task resources,
+prompts and /healthz.
 
 Tools are thin (mcp/tools/): validate (every problem at once), call the app's `VideoService`, return a
 result model plus short text. Process resources live in the lifespan (lifespan.py); expected failures
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse
 from imini_mcp.app import store_problem, summarize
 from imini_mcp.files import DownloadPolicy
 from imini_mcp.imini import Clock, PollSchedule, RetryPolicy, __version__
+from imini_mcp.mcp.apps import register_media, viewer
 from imini_mcp.mcp.context import account_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.lifespan import Health, Overrides, Shutdown, make_lifespan
@@ -59,7 +61,7 @@ def build_server(
         lifespan=make_lifespan(
             settings, Overrides(clock, schedule, retry, shutdown, downloads, poller), health
         ),
-        extensions=[TasksExtension()],
+        extensions=[TasksExtension(), viewer(settings)],
         middleware=[legacy_tasks_middleware],
         log_level=settings.log_level,  # type: ignore[arg-type]  # validated by Settings
         request_state_security=request_state_security(settings),
@@ -68,9 +70,10 @@ def build_server(
         "imini://tasks/{task_id}",
         name="task",
         title="Journalled video task",
-        description="A video task as recorded in the local journal (JSON).",
+        description="A video task as recorded in the local journal, with the request that was sent (JSON).",
         mime_type="application/json",
     )(task_resource)
+    register_media(server)
     register_prompts(server)
 
     async def healthz(request: Request) -> JSONResponse:
@@ -101,4 +104,5 @@ async def task_resource(task_id: str, ctx: Context) -> str:
     record = await state_of(ctx).service.task_record(owner, task_id)
     if record is None:
         raise ResourceNotFoundError(f"No journalled task {task_id!r}")
-    return json.dumps(summarize(record).model_dump(mode="json"), indent=2)
+    # The request too: the view draws the storyboard a task came from (inline images are shortened in it).
+    return json.dumps({**summarize(record).model_dump(mode="json"), "request": record.body}, indent=2)

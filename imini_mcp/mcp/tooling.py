@@ -61,6 +61,7 @@ class SelfValidatingTool:
     read_only: bool
     idempotent: bool
     open_world: bool
+    meta: dict[str, Any] | None = None  # the tool's `_meta`: e.g. the MCP Apps view it is shown with
 
     @property
     def name(self) -> str:
@@ -100,4 +101,5 @@ class SelfValidatingTool:
             is_async=True,
             context_kwarg=find_context_parameter(self.fn),
             annotations=annotations,
+            meta=self.meta,
         )

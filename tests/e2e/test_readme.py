@@ -76,6 +76,13 @@ def test_every_relative_link_in_the_readme_and_docs_resolves() -> None:
     assert checked > 20  # the pattern still finds the links
 
 
+def test_every_image_the_readme_shows_exists() -> None:
+    """HTML <img> tags too (the link check reads Markdown links): the video view's screenshots, for one."""
+    images = re.findall(r'<img src="([^"]+)"', README.read_text())
+    assert len(images) >= 3
+    assert not [src for src in images if not (ROOT / src).is_file()]
+
+
 def test_the_readme_links_every_docs_page() -> None:
     linked = {
         (README.parent / target.partition("#")[0]).resolve() for target in LINK.findall(README.read_text())

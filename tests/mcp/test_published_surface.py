@@ -1,4 +1,5 @@
-"""The published surface is pinned: tools/list, prompts/list and resources/templates/list, byte for byte.
+"""The published surface is pinned: tools/list, prompts/list, resources/list (the MCP Apps view) and
+resources/templates/list, byte for byte.
 
 A change to what clients see must be deliberate: regenerate the pins (and the tool schemas the package ships,
 imini_mcp/mcp/tools/schemas.json) with `IMINI_UPDATE_PINS=1 pytest tests/mcp/test_published_surface.py` and
@@ -25,6 +26,7 @@ PINS = Path(__file__).parent / "pins"
 METHODS = {
     "tools/list": Client.list_tools,
     "prompts/list": Client.list_prompts,
+    "resources/list": Client.list_resources,
     "resources/templates/list": Client.list_resource_templates,
 }
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mcp.server.apps import client_supports_apps
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import RequestParams
@@ -201,7 +202,8 @@ async def final_result(ctx: ServerRequestContext[Any, Any], view: McpTask, who: 
             "next_step": task.next_step,
         }
     )
-    wire = tool_result(result, render_generate(result), task).model_dump(
+    links = not client_supports_apps(ctx)  # as generate_video's own result (mcp/results.py)
+    wire = tool_result(result, render_generate(result), task, links=links).model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
     wire["isError"] = task.status in ("failed", "expired")

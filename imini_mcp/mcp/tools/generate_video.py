@@ -6,10 +6,12 @@ from functools import partial
 from typing import Annotated, Any
 
 import anyio
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from imini_mcp.app import GenerateVideoResult
+from imini_mcp.mcp.apps import VIEW_META
 from imini_mcp.mcp.context import account_of, progress_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.results import render_generate, tool_result
@@ -45,7 +47,7 @@ async def generate_video(
         args = await validated(state, arguments)
         account = None if args.dry_run else account_of(ctx)  # a dry run needs no key
         result = await state.service.generate(args, account, progress=progress_of(ctx))
-    return tool_result(result, render_generate(result), result.task)
+    return tool_result(result, render_generate(result), result.task, links=not client_supports_apps(ctx))
 
 
 SPEC = SelfValidatingTool(
@@ -55,4 +57,5 @@ SPEC = SelfValidatingTool(
     read_only=False,
     idempotent=False,
     open_world=True,
+    meta=VIEW_META,
 )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from imini_mcp.app import TaskView
+from imini_mcp.mcp.apps import VIEW_META
 from imini_mcp.mcp.context import account_of, progress_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.results import render_task, tool_result
@@ -29,7 +31,7 @@ async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToo
             progress=progress_of(ctx),
             output=args.output,
         )
-    return tool_result(view, render_task(view), view)
+    return tool_result(view, render_task(view), view, links=not client_supports_apps(ctx))
 
 
 SPEC = SelfValidatingTool(
@@ -39,4 +41,5 @@ SPEC = SelfValidatingTool(
     read_only=True,
     idempotent=True,
     open_world=True,
+    meta=VIEW_META,
 )
