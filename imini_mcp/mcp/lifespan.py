@@ -34,6 +34,7 @@ from imini_mcp.imini import (
     TaskFollower,
     __version__,
 )
+from imini_mcp.mcp.oauth import ResourceServer
 from imini_mcp.mcp.simulated import SimulatedImini
 from imini_mcp.mcp.state import AppState
 from imini_mcp.request import WaitLimits
@@ -79,11 +80,13 @@ class Health:
         self.store: TaskStore | None = None
 
 
-def make_lifespan(settings: Settings, overrides: Overrides, health: Health | None = None) -> Lifespan:
+def make_lifespan(
+    settings: Settings, overrides: Overrides, health: Health | None = None, rs: ResourceServer | None = None
+) -> Lifespan:
     @asynccontextmanager
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
-            http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock)
+            http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock, rs)
             downloads = overrides.downloads or DownloadPolicy()
             if settings.simulate:  # its results are file:// URLs of files kept there (simulated.py)
                 downloads = replace(downloads, local_sources=(SimulatedImini.media_dir(settings),))
@@ -110,6 +113,7 @@ def make_lifespan(settings: Settings, overrides: Overrides, health: Health | Non
                 service=service,
                 jobs=BackgroundJobs(service, tg, leases),
                 account=Account(owner="", client=client),
+                oauth=rs,
                 http=http,
                 base_url=base_url,
                 retry=overrides.retry,
@@ -120,7 +124,7 @@ def make_lifespan(settings: Settings, overrides: Overrides, health: Health | Non
                 ),
             )
             resumed = 0
-            if not settings.per_user_keys:  # per-user keys are not stored: those resume on the next tasks/get
+            if not (settings.per_user_keys or settings.oauth_mode()):  # others resume on their next tasks/get
                 resumed = state.jobs.resume(state.account)
             log.info(
                 "imini-mcp %s ready: %s, tasks in %s (%s; %d background job(s) resumed)",
@@ -165,9 +169,12 @@ async def _follow_tasks(
 
 
 async def _open_upstream(
-    stack: AsyncExitStack, settings: Settings, clock: Clock | None
+    stack: AsyncExitStack, settings: Settings, clock: Clock | None, rs: ResourceServer | None
 ) -> tuple[httpx2.AsyncClient, str, str | None]:
-    """The HTTP client to imini (or to the simulated imini), its base URL and the configured key."""
+    """The HTTP client to imini (or to the simulated imini), its base URL and the configured key; in OAuth
+    mode, the authorization server's client (opened on first use) is closed with them."""
+    if rs is not None:
+        stack.push_async_callback(rs.issuer.aclose)
     base_url, api_key = settings.base_url, settings.api_key_value()
     simulated: SimulatedImini | None = None
     if settings.simulate:

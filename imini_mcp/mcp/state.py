@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
@@ -11,6 +11,9 @@ from imini_mcp.app import Account, BackgroundJobs, VideoService
 from imini_mcp.imini import RetryPolicy
 from imini_mcp.request import ImageResolver
 from imini_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from imini_mcp.mcp.oauth import ResourceServer
 
 
 @dataclass
@@ -25,6 +28,7 @@ class AppState:
     base_url: str
     retry: RetryPolicy | None
     resolve_image: ImageResolver
+    oauth: ResourceServer | None = None  # OAuth mode: the issuer and the token verifier
 
 
 def app_state(lifespan_context: Any) -> AppState:

@@ -45,7 +45,7 @@ async def generate_video(
     state = state_of(ctx)
     with tool_errors():
         args = await validated(state, arguments)
-        account = None if args.dry_run else account_of(ctx)  # a dry run needs no key
+        account = None if args.dry_run else await account_of(ctx)  # a dry run needs no key
         result = await state.service.generate(args, account, progress=progress_of(ctx))
     return tool_result(result, render_generate(result), result.task, links=not client_supports_apps(ctx))
 
