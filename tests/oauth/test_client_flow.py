@@ -5,85 +5,16 @@ authorization code + PKCE (signed in as the browser's person) → token → call
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx2
 import pytest
-from mcp import Client
-from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
-from pydantic import AnyUrl
 
 from imini_mcp.mcp.oauth import owner_of
 from imini_mcp.store import SqliteTaskStore
-from tests.oauth.conftest import Served
-from tests.oauth.harness import AuthServer, Browser
+from tests.oauth.connector import Connector
+from tests.oauth.harness import AuthServer
 
 pytestmark = pytest.mark.anyio
-REDIRECT = "http://127.0.0.1:1/oauth/callback"
-
-
-class Memory:
-    """The SDK's TokenStorage, in memory; remembers every token it was given."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-        self.issued: list[str] = []
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-        self.issued.append(tokens.access_token)
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
-class Connector:
-    """An MCP client as a hosted assistant's connector: the SDK's OAuthClientProvider, with `browser` signing
-    the person in when it opens the authorization URL."""
-
-    def __init__(self, served: Served, person: str) -> None:
-        self.browser = Browser(person)
-        self.storage = Memory()
-        self._landed: dict[str, str] = {}
-        self.provider = OAuthClientProvider(
-            server_url=served.resource,
-            client_metadata=OAuthClientMetadata(
-                client_name=f"connector of {person}",
-                redirect_uris=[AnyUrl(REDIRECT)],
-                grant_types=["authorization_code", "refresh_token"],
-            ),
-            storage=self.storage,
-            redirect_handler=self._open,
-            callback_handler=self._callback,
-        )
-
-    async def _open(self, url: str) -> None:
-        self._landed = await self.browser.authorize(url, REDIRECT)
-
-    async def _callback(self) -> AuthorizationCodeResult:
-        landed = self._landed
-        return AuthorizationCodeResult(code=landed["code"], state=landed.get("state"), iss=landed.get("iss"))
-
-    @asynccontextmanager
-    async def session(self, served: Served, mode: str, **options: Any) -> AsyncIterator[Client]:
-        http = httpx2.AsyncClient(auth=self.provider, timeout=httpx2.Timeout(30.0, read=120.0))
-        transport = streamable_http_client(served.resource, http_client=http)
-        async with http, Client(transport, mode=mode, **options) as client:  # type: ignore[arg-type]
-            yield client
-
-    async def aclose(self) -> None:
-        await self.browser.aclose()
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
