@@ -50,4 +50,7 @@ async def oauth_account(state: AppState) -> Account:
             "This server signs people in with OAuth and the request carried no verified access token",
             next_step="Reconnect the connector so that it signs you in again.",
         )
-    return Account(owner=token_owner(token), client=state.account.client, journal_only=True)
+    owner, client = token_owner(token), state.account.client  # the server's shared key, if it has one
+    if state.vault is not None and (key := await state.vault.key_for(owner)) is not None:
+        client = IminiClient(state.http, base_url=state.base_url, api_key=key, policy=state.retry)
+    return Account(owner=owner, client=client, journal_only=True)

@@ -19,6 +19,7 @@ from imini_mcp.app import (
     Account,
     BackgroundJobs,
     FileDelivery,
+    KeyVault,
     StoreLeases,
     VideoService,
     recover_interrupted_submits,
@@ -74,10 +75,12 @@ class Overrides:
 
 
 class Health:
-    """What /healthz reports on: the store this process opened (None before the lifespan, and after)."""
+    """What /healthz reports on: the store this process opened (None before the lifespan, and after); and
+    what the key page reaches (OAuth mode), the running server's state."""
 
     def __init__(self) -> None:
         self.store: TaskStore | None = None
+        self.app: AppState | None = None
 
 
 def make_lifespan(
@@ -114,6 +117,7 @@ def make_lifespan(
                 jobs=BackgroundJobs(service, tg, leases),
                 account=Account(owner="", client=client),
                 oauth=rs,
+                vault=KeyVault(store, settings.secret_keys()) if rs and settings.secret_keys() else None,
                 http=http,
                 base_url=base_url,
                 retry=overrides.retry,
@@ -126,19 +130,24 @@ def make_lifespan(
             resumed = 0
             if not (settings.per_user_keys or settings.oauth_mode()):  # others resume on their next tasks/get
                 resumed = state.jobs.resume(state.account)
-            log.info(
-                "imini-mcp %s ready: %s, tasks in %s (%s; %d background job(s) resumed)",
-                __version__,
-                "SIMULATED backend" if settings.simulate else base_url,
-                store_location(
-                    journal_path=settings.journal_path, database_url=settings.database_url_value()
-                ),
-                f"poller {leases.poller}, leases of {leases.ttl:g} s",
-                resumed,
-            )
+            _log_ready(settings, base_url, leases, resumed)
+            if health is not None:  # the key page reaches the state through it (OAuth mode)
+                health.app = state
+                stack.callback(setattr, health, "app", None)
             yield state
 
     return lifespan
+
+
+def _log_ready(settings: Settings, base_url: str, leases: StoreLeases, resumed: int) -> None:
+    log.info(
+        "imini-mcp %s ready: %s, tasks in %s (%s; %d background job(s) resumed)",
+        __version__,
+        "SIMULATED backend" if settings.simulate else base_url,
+        store_location(journal_path=settings.journal_path, database_url=settings.database_url_value()),
+        f"poller {leases.poller}, leases of {leases.ttl:g} s",
+        resumed,
+    )
 
 
 def file_output_refusal(settings: Settings) -> str | None:

@@ -23,6 +23,8 @@ from imini_mcp.mcp.context import account_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.lifespan import Health, Overrides, Shutdown, make_lifespan
 from imini_mcp.mcp.oauth import resource_server
+from imini_mcp.mcp.oauth.key_tool import register_key_tool
+from imini_mcp.mcp.oauth.keypage import KeyPage, routes
 from imini_mcp.mcp.prompts import register_prompts
 from imini_mcp.mcp.tasks import TasksExtension, legacy_tasks_middleware
 from imini_mcp.mcp.tools import TOOLS
@@ -79,6 +81,10 @@ def build_server(
     )(task_resource)
     register_media(server)
     register_prompts(server)
+    if rs is not None:  # OAuth mode: each person connects their own imini key
+        register_key_tool(server)
+        for path, methods, handler in routes(KeyPage(lambda: health.app)):
+            server.custom_route(path, methods=methods)(handler)
 
     async def healthz(request: Request) -> JSONResponse:
         """200 while this server can serve: its task store answers (503 when it does not)."""

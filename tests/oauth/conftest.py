@@ -16,8 +16,8 @@ from imini_mcp.mcp import build_server
 from imini_mcp.mcp.http import build_http_app
 from imini_mcp.settings import Settings
 from imini_mcp.simulator import Simulator, SimulatorConfig, serve_simulator
-from tests.conftest import FAKE_KEY, FAST_RETRY, TIME_SCALE
-from tests.oauth.harness import SECRET_KEY, AuthServer, authorization_server, bound_socket, serving
+from tests.conftest import FAKE_KEY, FAST_RETRY, SERVER_SECRET, TIME_SCALE
+from tests.oauth.harness import AuthServer, authorization_server, bound_socket, serving
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +63,7 @@ def oauth_server(auth_server: AuthServer, upstream: Upstream, tmp_path: Path) ->
             "transport": "streamable-http",
             "oauth_issuer": (issuer or auth_server).issuer,
             "resource_url": resource,
-            "secret_key": SECRET_KEY,
+            "secret_key": SERVER_SECRET,
         }
         settings = Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
         server = build_server(

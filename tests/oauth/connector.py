@@ -3,12 +3,15 @@ registration, authorization code + PKCE, refresh), with a headless browser signi
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx2
 from mcp import Client
+from mcp import types as mcp_types
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
@@ -46,7 +49,10 @@ class Connector:
     """An MCP client as a hosted assistant's connector: the SDK's OAuthClientProvider, with `browser` signing
     the person in when it opens the authorization URL."""
 
-    def __init__(self, served: Served, person: str) -> None:
+    def __init__(self, served: Served, person: str, key: str | None = None) -> None:
+        self.key = key  # what the person pastes on the key page when asked (URL elicitation)
+        self.elicited: list[mcp_types.ElicitRequestParams] = []
+        self.pages: list[httpx2.Response] = []
         self.browser = Browser(person)
         self.storage = Memory()
         self._landed: dict[str, str] = {}
@@ -69,6 +75,16 @@ class Connector:
         landed = self._landed
         return AuthorizationCodeResult(code=landed["code"], state=landed.get("state"), iss=landed.get("iss"))
 
+    async def elicitation(
+        self, context: Any, params: mcp_types.ElicitRequestParams
+    ) -> mcp_types.ElicitResult:
+        """The person opens the page the server asks for and pastes their key (or declines: no key)."""
+        self.elicited.append(params)
+        if self.key is None or not isinstance(params, mcp_types.ElicitRequestURLParams):
+            return mcp_types.ElicitResult(action="decline")
+        self.pages.append(await submit_key(self.browser, await open_page(self.browser, params.url), self.key))
+        return mcp_types.ElicitResult(action="accept")
+
     @asynccontextmanager
     async def session(self, served: Served, mode: str, **options: Any) -> AsyncIterator[Client]:
         http = httpx2.AsyncClient(auth=self.provider, timeout=httpx2.Timeout(30.0, read=120.0))
@@ -78,3 +94,21 @@ class Connector:
 
     async def aclose(self) -> None:
         await self.browser.aclose()
+
+
+async def open_page(browser: Browser, url: str) -> httpx2.Response:
+    """Open a key-page link, following the sign-in through to the page it ends on."""
+    landed = await browser.follow(url, stop_at="never://")
+    assert isinstance(landed, httpx2.Response)
+    return landed
+
+
+def form_fields(page: httpx2.Response) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+
+
+async def submit_key(browser: Browser, page: httpx2.Response, key: str) -> httpx2.Response:
+    """Paste `key` into the form `page` shows, and send it."""
+    assert 'name="csrf"' in page.text, page.text  # a page with the form (200, or 400 saying what was wrong)
+    action = urljoin(str(page.url), "/connect/imini-key")
+    return await browser.http.post(action, data=form_fields(page) | {"api_key": key})

