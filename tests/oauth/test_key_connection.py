@@ -14,6 +14,7 @@ from imini_mcp.simulator import Fault
 from tests.conftest import PERSON_KEYS, SERVER_SECRET
 from tests.oauth.conftest import Served, Upstream
 from tests.oauth.connector import Connector, open_page, submit_key
+from tests.tasks_client import TasksClientExtension
 
 pytestmark = pytest.mark.anyio
 ALICE, BOB = PERSON_KEYS["alice"], PERSON_KEYS["bob"]
@@ -176,3 +177,23 @@ async def test_the_page_without_a_link_or_sign_in(oauth_server: Any) -> None:
     assert posted.status_code == 401
     assert bare.headers["cache-control"] == "no-store"
     assert "form-action 'self'" in bare.headers["content-security-policy"]
+
+
+async def test_a_task_capable_client_is_asked_for_the_key_too(oauth_server: Any) -> None:
+    """2026-07-28 with MCP Tasks: without a key the call runs as a plain one, which asks for it; the client's
+    retry (the key now on file) and later calls are MCP tasks."""
+    async with oauth_server(api_key=None) as served:
+        alice = Connector(served, "alice", key=ALICE)
+        tasks = TasksClientExtension()
+        try:
+            async with alice.session(
+                served, "auto", elicitation_callback=alice.elicitation, extensions=[tasks]
+            ) as client:
+                first = await client.call_tool("generate_video", PROMPT)
+                second = await client.call_tool("generate_video", PROMPT | {"prompt": "a second boat"})
+        finally:
+            await alice.aclose()
+    assert len(alice.elicited) == 1
+    assert not first.is_error, first.content
+    assert not second.is_error
+    assert len(tasks.handles) == 2

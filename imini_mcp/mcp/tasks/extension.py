@@ -67,6 +67,8 @@ class TasksExtension(Extension):
         wants = bool(declared and declared.extensions and EXTENSION_ID in declared.extensions)
         if not (is_modern(ctx) and wants and params.name == TASK_TOOL) or arguments.get("dry_run") is True:
             return await call_next(ctx)  # a plain call: the tool runs (and waits with progress) as usual
+        if not (await account(ctx)).client.has_key:  # OAuth mode, no key yet: the tool asks the person for it
+            return await call_next(ctx)
         created = await create(ctx, arguments, None)
         if isinstance(created, InvalidArguments):
             return await call_next(ctx)  # the tool itself answers with every problem
