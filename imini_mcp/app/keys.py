@@ -113,6 +113,10 @@ class KeyVault:
                 return self._unseal(sealed)
         return None
 
+    async def purge(self) -> int:
+        """Forget the used and expired entries; how many."""
+        return await stored(self._store.purge_pending)
+
     def _ref(self, entry_id: str, n: int) -> str:
         return hmac.new(self._ref_keys[n], entry_id.encode(), hashlib.sha256).hexdigest()
 

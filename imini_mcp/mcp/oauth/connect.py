@@ -43,6 +43,7 @@ async def key_link(state: AppState) -> str:
     claims = token.claims or {}
     link_id = state.vault.new_id()
     person = {"owner": token_owner(token), "iss": claims.get("iss"), "sub": token.subject}
+    await state.vault.purge()  # used and expired links, sign-ins and sessions go as new ones come
     await state.vault.put_entry("link", link_id, person, LINK_TTL)
     return f"{public_origin(state.settings)}{PAGE_PATH}?e={link_id}"
 
