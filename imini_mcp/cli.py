@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings.log_level)
     if settings.simulate:
         settings = _simulated_journal(settings)
-    elif settings.api_key is None and not settings.per_user_keys:
+    elif settings.api_key is None and not (settings.per_user_keys or settings.oauth_mode()):
         logging.getLogger("imini_mcp").warning(
             "IMINI_API_KEY is not set: dry runs work, submitting does not (or run with --simulate)"
         )
@@ -99,11 +99,12 @@ def main(argv: list[str] | None = None) -> None:
     import anyio
 
     from imini_mcp.imini import ConfigurationError
-    from imini_mcp.mcp.http import check_exposure, check_fleet, serve_http
+    from imini_mcp.mcp.http import check_exposure, check_fleet, check_oauth, serve_http
 
     try:
         check_exposure(settings)
         check_fleet(settings)
+        check_oauth(settings)
     except ConfigurationError as exc:
         print(f"imini-mcp: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

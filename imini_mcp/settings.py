@@ -78,6 +78,26 @@ def _comma_list(value: object) -> object:
 
 CommaList = Annotated[list[str], BeforeValidator(_comma_list)]
 
+DEFAULT_OAUTH_SCOPES = ("video:read", "video:generate")
+
+
+def _optional_url(value: str | None) -> str | None:
+    return None if value is None or value == "" else _http_url(value)
+
+
+def _scope_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part for part in value.replace(",", " ").split() if part]
+    return value
+
+
+def _two_scopes(value: list[str]) -> list[str]:
+    if not 1 <= len(value) <= 2:
+        raise ValueError(
+            "give one or two scope names: the one that reads tasks, then the one that spends credits"
+        )
+    return value
+
 
 def default_output_dir() -> Path:
     return user_videos_path() / "imini-mcp"
@@ -239,6 +259,67 @@ class Settings(BaseModel):
         description="How long a server's claim to poll a task lasts unless renewed (every third of it); a "
         "stopped server's tasks are taken over by another after about this long.",
     )
+
+    # --- hosted for many people: an OAuth 2.1 resource server (docs/hosting.md) ---
+    oauth_issuer: Annotated[str | None, AfterValidator(_optional_url)] = Field(
+        None,
+        description="HTTP: the OAuth authorization server people sign in at (its issuer URL; metadata "
+        "discovered per RFC 8414 / OpenID discovery). Set: OAuth mode, each person's own tasks and imini key.",
+    )
+    resource_url: Annotated[str | None, AfterValidator(_optional_url)] = Field(
+        None,
+        description="OAuth mode: this server's public URL of the MCP endpoint, e.g. https://mcp.example.com/mcp "
+        "(the access tokens' audience, RFC 8707).",
+    )
+    oauth_scopes: Annotated[list[str], BeforeValidator(_scope_list), AfterValidator(_two_scopes)] = Field(
+        default_factory=lambda: list(DEFAULT_OAUTH_SCOPES),
+        description="OAuth mode: the scope that reads tasks, then the scope that spends credits "
+        "(space- or comma-separated; one name: the same scope for both).",
+    )
+    oauth_introspection_url: Annotated[str | None, AfterValidator(_optional_url)] = Field(
+        None,
+        description="OAuth mode, opaque access tokens: the RFC 7662 introspection endpoint (JWT access tokens "
+        "are verified against the issuer's JWKS without it).",
+    )
+    oauth_introspection_client_id: str | None = Field(
+        None,
+        description="OAuth mode: the client id this server authenticates to the introspection endpoint with "
+        "(default: IMINI_OAUTH_CLIENT_ID).",
+    )
+    oauth_introspection_client_secret: SecretStr | None = Field(
+        None, description="OAuth mode: its secret (default: IMINI_OAUTH_CLIENT_SECRET)."
+    )
+    oauth_client_id: str | None = Field(
+        None,
+        description="OAuth mode: the client the key-connection page signs people in as (unset: it registers "
+        "itself where the authorization server allows dynamic registration).",
+    )
+    oauth_client_secret: SecretStr | None = Field(None, description="OAuth mode: that client's secret.")
+    oauth_clock_skew_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=600,
+        description="OAuth mode: tolerance for exp / nbf / iat against this server's clock.",
+    )
+
+    def oauth_mode(self) -> bool:
+        """A resource server for many people: each request's access token says whose call it is. Served over
+        streamable HTTP only (stdio is one person's own process: the OAuth settings are ignored there)."""
+        return self.oauth_issuer is not None and self.transport == "streamable-http"
+
+    def read_scope(self) -> str:
+        return self.oauth_scopes[0]
+
+    def generate_scope(self) -> str:
+        return self.oauth_scopes[-1]
+
+    def introspection_credentials(self) -> tuple[str, str] | None:
+        """(client id, secret) for the introspection endpoint, or None (then it is called without)."""
+        client_id = self.oauth_introspection_client_id or self.oauth_client_id
+        secret = self.oauth_introspection_client_secret or self.oauth_client_secret
+        if client_id is None or secret is None:
+            return None
+        return client_id, secret.get_secret_value()
 
     def fleet_mode(self) -> bool:
         """Several replicas may serve the same clients: a PostgreSQL store (IMINI_DATABASE_URL) served over

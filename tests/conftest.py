@@ -24,6 +24,9 @@ pytest_plugins = ["tests.secret_scan", "tests.postgres"]
 
 # A recognisable fake key: the secret-hygiene checks look for it in every output.
 FAKE_KEY = "imini-test-key-DO-NOT-LEAK-7f3a9c"
+# OAuth mode (tests/oauth): each person's own imini key, and the server secret; watched the same way.
+PERSON_KEYS = {"alice": "sk-alice-DO-NOT-LEAK-0b7e-1234", "bob": "sk-bob-DO-NOT-LEAK-5c2d-9876"}
+SERVER_SECRET = "oauth-tests-server-secret-DO-NOT-LEAK-0123456789"
 # Speed-up of simulated time: a 10 s simulated task takes 0.1 s of real time.
 TIME_SCALE = 0.01
 FAST_DOWNLOADS = DownloadPolicy(retry_wait=0.01, retry_wait_max=0.05, read_timeout=5, total_timeout=30)

@@ -216,7 +216,7 @@ class _Recycled:
                 version = conn.execute("SELECT version FROM schema_version").fetchone()
                 if version != (len(MIGRATIONS),):
                     raise RuntimeError("schema changed")
-                conn.execute("TRUNCATE tasks RESTART IDENTITY")
+                conn.execute("TRUNCATE tasks, imini_keys, pending RESTART IDENTITY")
         except Exception:
             self.drop(name)
             return

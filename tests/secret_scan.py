@@ -1,6 +1,7 @@
 """pytest plugin: the imini API key never appears in anything the server answers or logs, anywhere in the suite.
 
-For the whole session it watches, with the recognisable fake key of ``tests/conftest.py``:
+For the whole session it watches, for the recognisable fake key of ``tests/conftest.py`` and the other secrets
+listed there (each person's imini key of the OAuth tests, the server secret IMINI_SECRET_KEY):
 
 * every log record of every logger, at DEBUG and up (a root handler; the root level is lowered to DEBUG for
   the session), including formatted tracebacks;
@@ -30,27 +31,30 @@ _EXCERPT = 60  # characters shown either side of a finding (with the key itself 
 
 
 class SecretScan:
-    """Looks for one secret in texts; remembers where it was found and how much was scanned."""
+    """Looks for secrets in texts; remembers where one was found and how much was scanned."""
 
-    def __init__(self, secret: str) -> None:
-        if len(secret) < 8:
+    def __init__(self, *secrets: str) -> None:
+        if not secrets or any(len(secret) < 8 for secret in secrets):
             raise ValueError("a secret this short would match by accident")
-        self.secret = secret
+        self.secrets = secrets
         self.findings: list[str] = []
         self.scanned: Counter[str] = Counter()
         self.test = "(outside any test)"
 
     def scan(self, text: object, where: str, kind: str = "other") -> bool:
-        """Scan ``text``; returns True (and records a finding) if the secret is in it."""
+        """Scan ``text``; returns True (and records a finding) if a secret is in it."""
         self.scanned[kind] += 1
         text = text if isinstance(text, str) else repr(text)
-        at = text.find(self.secret)
-        if at < 0:
-            return False
-        start, end = max(0, at - _EXCERPT), at + len(self.secret) + _EXCERPT
-        excerpt = text[start:end].replace(self.secret, "<THE KEY>").replace("\n", "\\n")
-        self.findings.append(f"{self.test}: {where}: …{excerpt}…")
-        return True
+        found = False
+        for secret in self.secrets:
+            at = text.find(secret)
+            if at < 0:
+                continue
+            start, end = max(0, at - _EXCERPT), at + len(secret) + _EXCERPT
+            excerpt = text[start:end].replace(secret, "<THE KEY>").replace("\n", "\\n")
+            self.findings.append(f"{self.test}: {where}: …{excerpt}…")
+            found = True
+        return found
 
     def summary(self) -> str:
         seen = ", ".join(f"{n} {kind}" for kind, n in sorted(self.scanned.items())) or "nothing"
@@ -192,11 +196,11 @@ _PLUGIN_NAME = "imini-secret-scan"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from tests.conftest import FAKE_KEY
+    from tests.conftest import FAKE_KEY, PERSON_KEYS, SERVER_SECRET
 
     if config.pluginmanager.has_plugin(_PLUGIN_NAME):
         return
-    plugin = _Plugin(SecretScan(FAKE_KEY))
+    plugin = _Plugin(SecretScan(FAKE_KEY, *PERSON_KEYS.values(), SERVER_SECRET))
     plugin.install()
     config.pluginmanager.register(plugin, _PLUGIN_NAME)
 

@@ -10,6 +10,7 @@ from imini_mcp.app.account import Account, Progress
 from imini_mcp.app.delivery import FileDelivery, OutputMode
 from imini_mcp.app.health import store_problem
 from imini_mcp.app.jobs import JOB_KEY, BackgroundJobs, Job
+from imini_mcp.app.keys import KeyStatus, KeyVault, check_key
 from imini_mcp.app.leases import StoreLeases, poller_name
 from imini_mcp.app.recovery import recover_interrupted_submits
 from imini_mcp.app.results import GenerateVideoResult, LocalFile, TaskList, TaskSummary, TaskView
@@ -24,6 +25,8 @@ __all__ = [
     "FileDelivery",
     "GenerateVideoResult",
     "Job",
+    "KeyStatus",
+    "KeyVault",
     "LocalFile",
     "OutputMode",
     "Progress",
@@ -33,6 +36,7 @@ __all__ = [
     "TaskSummary",
     "TaskView",
     "VideoService",
+    "check_key",
     "poller_name",
     "recover_interrupted_submits",
     "store_problem",

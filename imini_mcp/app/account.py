@@ -17,3 +17,6 @@ class Account:
 
     owner: str
     client: IminiClient
+    # OAuth mode: only task ids in this owner's own records exist for them, whatever imini would answer for
+    # another id (one upstream key may serve several people).
+    journal_only: bool = False

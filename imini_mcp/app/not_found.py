@@ -63,3 +63,17 @@ def unknown_task(exc: TaskNotFound) -> TaskNotFound:
     """imini's 404 for an id this server never journalled, with the next step for that case."""
     exc.next_step = UNKNOWN_TASK_STEP
     return exc
+
+
+OWN_TASKS_STEP = (
+    "Only the tasks you submitted through this server can be read here: check the id (list_tasks shows yours; "
+    "ids look like task_2042864638838083584)."
+)
+
+
+def not_among_own(task_id: str) -> TaskNotFound:
+    """OAuth mode: an id not in the caller's own records is unknown to them, whatever imini knows of it (the
+    same answer for any such id, so it tells nothing about other people's tasks)."""
+    exc = TaskNotFound(f"There is no task {task_id} among your tasks", code=NOT_FOUND_CODE, status=404)
+    exc.next_step = OWN_TASKS_STEP
+    return exc

@@ -268,6 +268,8 @@ class VideoService:
         if output is not None and self.delivery is not None:
             self.delivery.check_mode(output)
         record = await self.stored(self.store.get, account.owner, task_id)
+        if record is None and account.journal_only:
+            raise not_found.not_among_own(task_id)
         if record is not None and record.is_terminal:
             view = record_view(record)  # final: the store has everything, even after imini forgets the task
         elif record is not None and (wait := self.limits.clamp(wait_seconds)) > 0:

@@ -100,6 +100,10 @@ class IminiClient:
 
     # -- internals ------------------------------------------------------------------------------
 
+    @property
+    def has_key(self) -> bool:
+        return bool(self._api_key)
+
     def require_key(self) -> None:
         """Fail before anything is journalled or sent when there is no key."""
         self._headers()

@@ -2,7 +2,8 @@
 
 Single-user mode (stdio, or HTTP with one key): the configured key, store owner "". Per-user HTTP mode:
 the key in the request's X-Imini-Api-Key header, used for that request only and never stored; the store
-partition is a hash of it.
+partition is a hash of it. OAuth mode: the verified access token's issuer + subject is the owner, and only
+that owner's own task ids exist for them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
+from mcp.server.auth.middleware.auth_context import get_access_token
+
 from imini_mcp.app import Account
 from imini_mcp.imini import ConfigurationError, IminiClient
+from imini_mcp.mcp.oauth import token_owner
 from imini_mcp.mcp.state import AppState
 
 USER_KEY_HEADER = "x-imini-api-key"
@@ -22,8 +26,10 @@ def owner_for_key(api_key: str) -> str:
     return "user:" + hashlib.sha256(b"imini-mcp owner\0" + api_key.encode()).hexdigest()[:32]
 
 
-def account_for_headers(state: AppState, headers: Mapping[str, str]) -> Account:
+async def account_for_request(state: AppState, headers: Mapping[str, str]) -> Account:
     """Whose call this is. Per-user HTTP mode: the key in the request header, used for this request only."""
+    if state.settings.oauth_mode():
+        return await oauth_account(state)
     if not state.settings.per_user_keys:
         return state.account
     api_key = headers.get(USER_KEY_HEADER, "").strip()
@@ -34,3 +40,17 @@ def account_for_headers(state: AppState, headers: Mapping[str, str]) -> Account:
         )
     client = IminiClient(state.http, base_url=state.base_url, api_key=api_key, policy=state.retry)
     return Account(owner=owner_for_key(api_key), client=client)
+
+
+async def oauth_account(state: AppState) -> Account:
+    """OAuth mode: the person the request's verified access token names (the SDK's auth context)."""
+    token = get_access_token()
+    if token is None:  # the SDK lets no unauthenticated request through to a handler; defence in depth
+        raise ConfigurationError(
+            "This server signs people in with OAuth and the request carried no verified access token",
+            next_step="Reconnect the connector so that it signs you in again.",
+        )
+    owner, client = token_owner(token), state.account.client  # the server's shared key, if it has one
+    if state.vault is not None and (key := await state.vault.key_for(owner)) is not None:
+        client = IminiClient(state.http, base_url=state.base_url, api_key=key, policy=state.retry)
+    return Account(owner=owner, client=client, journal_only=True)

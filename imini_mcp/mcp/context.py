@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp.server.mcpserver import Context
 
 from imini_mcp.app import Account, Progress
-from imini_mcp.mcp.accounts import account_for_headers
+from imini_mcp.mcp.accounts import account_for_request
 from imini_mcp.mcp.state import AppState, app_state
 
 
@@ -13,8 +13,8 @@ def state_of(ctx: Context) -> AppState:
     return app_state(ctx.request_context.lifespan_context)
 
 
-def account_of(ctx: Context) -> Account:
-    return account_for_headers(state_of(ctx), ctx.headers or {})
+async def account_of(ctx: Context) -> Account:
+    return await account_for_request(state_of(ctx), ctx.headers or {})
 
 
 def progress_of(ctx: Context) -> Progress:

@@ -15,6 +15,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imini_mcp.imini import ConfigurationError
+from imini_mcp.mcp.oauth import install
 from imini_mcp.settings import SECRET_KEY_HINT, Settings
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,32 @@ def is_loopback(host: str) -> bool:
 
 def check_exposure(settings: Settings) -> None:
     """Refuse to serve beyond this machine without a token: anyone who can reach it could spend credits."""
-    if not is_loopback(settings.host) and settings.mcp_auth_token is None:
+    if not is_loopback(settings.host) and settings.mcp_auth_token is None and not settings.oauth_mode():
         raise ConfigurationError(
             f"Refusing to listen on {settings.host} without authentication",
             next_step="Set IMINI_MCP_AUTH_TOKEN to a long random string (clients send it as "
-            "'Authorization: Bearer <token>'), or listen on 127.0.0.1.",
+            "'Authorization: Bearer <token>'), or IMINI_OAUTH_ISSUER (OAuth sign-in), or listen on 127.0.0.1.",
+        )
+
+
+def check_oauth(settings: Settings) -> None:
+    """OAuth mode (IMINI_OAUTH_ISSUER) needs its resource URL and a server secret, and replaces the other
+    ways of saying whose call it is."""
+    if not settings.oauth_mode():
+        return
+    problem, fix = None, ""
+    if settings.resource_url is None:
+        problem = "without IMINI_RESOURCE_URL"
+        fix = "Set IMINI_RESOURCE_URL to this server's public MCP URL, e.g. https://mcp.example.com/mcp."
+    elif settings.mcp_auth_token is not None or settings.per_user_keys:
+        problem = "with IMINI_MCP_AUTH_TOKEN or IMINI_PER_USER_KEYS as well"
+        fix = "Use one mode: unset those two (OAuth sign-in says whose call it is), or unset IMINI_OAUTH_ISSUER."
+    elif not settings.secret_keys():
+        problem = "without IMINI_SECRET_KEY"
+        fix = f"Set IMINI_SECRET_KEY: it encrypts the stored imini keys and signs the key page's sessions ({SECRET_KEY_HINT})."
+    if problem is not None:
+        raise ConfigurationError(
+            f"Refusing to start in OAuth mode (IMINI_OAUTH_ISSUER) {problem}", next_step=fix
         )
 
 
@@ -118,6 +140,8 @@ def build_http_app(server: MCPServer, settings: Settings) -> ASGIApp:
     )
     if settings.mcp_auth_token is not None:
         app.add_middleware(BearerAuth, token=settings.mcp_auth_token.get_secret_value())
+    if server.settings.auth is not None:  # OAuth mode (mcp/oauth/)
+        install(app, server.settings.auth, settings)
     return app
 
 
@@ -136,6 +160,7 @@ class _GracefulServer(uvicorn.Server):
 async def serve_http(server: MCPServer, settings: Settings, on_stop: Callable[[], None]) -> None:
     check_exposure(settings)
     check_fleet(settings)
+    check_oauth(settings)
     config = uvicorn.Config(
         build_http_app(server, settings),
         host=settings.host,

@@ -19,6 +19,7 @@ from imini_mcp.app import (
     Account,
     BackgroundJobs,
     FileDelivery,
+    KeyVault,
     StoreLeases,
     VideoService,
     recover_interrupted_submits,
@@ -34,6 +35,7 @@ from imini_mcp.imini import (
     TaskFollower,
     __version__,
 )
+from imini_mcp.mcp.oauth import ResourceServer
 from imini_mcp.mcp.simulated import SimulatedImini
 from imini_mcp.mcp.state import AppState
 from imini_mcp.request import WaitLimits
@@ -73,17 +75,21 @@ class Overrides:
 
 
 class Health:
-    """What /healthz reports on: the store this process opened (None before the lifespan, and after)."""
+    """What /healthz reports on: the store this process opened (None before the lifespan, and after); and
+    what the key page reaches (OAuth mode), the running server's state."""
 
     def __init__(self) -> None:
         self.store: TaskStore | None = None
+        self.app: AppState | None = None
 
 
-def make_lifespan(settings: Settings, overrides: Overrides, health: Health | None = None) -> Lifespan:
+def make_lifespan(
+    settings: Settings, overrides: Overrides, health: Health | None = None, rs: ResourceServer | None = None
+) -> Lifespan:
     @asynccontextmanager
     async def lifespan(server: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
-            http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock)
+            http, base_url, api_key = await _open_upstream(stack, settings, overrides.clock, rs)
             downloads = overrides.downloads or DownloadPolicy()
             if settings.simulate:  # its results are file:// URLs of files kept there (simulated.py)
                 downloads = replace(downloads, local_sources=(SimulatedImini.media_dir(settings),))
@@ -110,6 +116,8 @@ def make_lifespan(settings: Settings, overrides: Overrides, health: Health | Non
                 service=service,
                 jobs=BackgroundJobs(service, tg, leases),
                 account=Account(owner="", client=client),
+                oauth=rs,
+                vault=KeyVault(store, settings.secret_keys()) if rs and settings.secret_keys() else None,
                 http=http,
                 base_url=base_url,
                 retry=overrides.retry,
@@ -120,21 +128,26 @@ def make_lifespan(settings: Settings, overrides: Overrides, health: Health | Non
                 ),
             )
             resumed = 0
-            if not settings.per_user_keys:  # per-user keys are not stored: those resume on the next tasks/get
+            if not (settings.per_user_keys or settings.oauth_mode()):  # others resume on their next tasks/get
                 resumed = state.jobs.resume(state.account)
-            log.info(
-                "imini-mcp %s ready: %s, tasks in %s (%s; %d background job(s) resumed)",
-                __version__,
-                "SIMULATED backend" if settings.simulate else base_url,
-                store_location(
-                    journal_path=settings.journal_path, database_url=settings.database_url_value()
-                ),
-                f"poller {leases.poller}, leases of {leases.ttl:g} s",
-                resumed,
-            )
+            _log_ready(settings, base_url, leases, resumed)
+            if health is not None:  # the key page reaches the state through it (OAuth mode)
+                health.app = state
+                stack.callback(setattr, health, "app", None)
             yield state
 
     return lifespan
+
+
+def _log_ready(settings: Settings, base_url: str, leases: StoreLeases, resumed: int) -> None:
+    log.info(
+        "imini-mcp %s ready: %s, tasks in %s (%s; %d background job(s) resumed)",
+        __version__,
+        "SIMULATED backend" if settings.simulate else base_url,
+        store_location(journal_path=settings.journal_path, database_url=settings.database_url_value()),
+        f"poller {leases.poller}, leases of {leases.ttl:g} s",
+        resumed,
+    )
 
 
 def file_output_refusal(settings: Settings) -> str | None:
@@ -165,9 +178,12 @@ async def _follow_tasks(
 
 
 async def _open_upstream(
-    stack: AsyncExitStack, settings: Settings, clock: Clock | None
+    stack: AsyncExitStack, settings: Settings, clock: Clock | None, rs: ResourceServer | None
 ) -> tuple[httpx2.AsyncClient, str, str | None]:
-    """The HTTP client to imini (or to the simulated imini), its base URL and the configured key."""
+    """The HTTP client to imini (or to the simulated imini), its base URL and the configured key; in OAuth
+    mode, the authorization server's client (opened on first use) is closed with them."""
+    if rs is not None:
+        stack.push_async_callback(rs.issuer.aclose)
     base_url, api_key = settings.base_url, settings.api_key_value()
     simulated: SimulatedImini | None = None
     if settings.simulate:

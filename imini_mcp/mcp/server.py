@@ -22,6 +22,9 @@ from imini_mcp.mcp.apps import register_media, viewer
 from imini_mcp.mcp.context import account_of, state_of
 from imini_mcp.mcp.errors import tool_errors
 from imini_mcp.mcp.lifespan import Health, Overrides, Shutdown, make_lifespan
+from imini_mcp.mcp.oauth import resource_server
+from imini_mcp.mcp.oauth.key_tool import register_key_tool
+from imini_mcp.mcp.oauth.keypage import KeyPage, routes
 from imini_mcp.mcp.prompts import register_prompts
 from imini_mcp.mcp.tasks import TasksExtension, legacy_tasks_middleware
 from imini_mcp.mcp.tools import TOOLS
@@ -51,6 +54,7 @@ def build_server(
     """The imini-mcp server for `settings`. `clock`, `schedule`, `retry`, `downloads` and `poller` (this
     server's name on poll leases, default host:pid:random) are for tests and benchmarks."""
     health = Health()
+    rs = resource_server(settings)  # OAuth mode: each request's access token says whose call it is
     server = MCPServer(
         name=SERVER_NAME,  # constant: sealed request state names it, and every replica must accept it
         title="imini video",
@@ -59,12 +63,14 @@ def build_server(
         website_url="https://docs.imini.ai",
         tools=TOOLS,
         lifespan=make_lifespan(
-            settings, Overrides(clock, schedule, retry, shutdown, downloads, poller), health
+            settings, Overrides(clock, schedule, retry, shutdown, downloads, poller), health, rs
         ),
         extensions=[TasksExtension(), viewer(settings)],
         middleware=[legacy_tasks_middleware],
         log_level=settings.log_level,  # type: ignore[arg-type]  # validated by Settings
         request_state_security=request_state_security(settings),
+        token_verifier=rs.verifier if rs else None,
+        auth=rs.auth if rs else None,
     )
     server.resource(
         "imini://tasks/{task_id}",
@@ -75,6 +81,10 @@ def build_server(
     )(task_resource)
     register_media(server)
     register_prompts(server)
+    if rs is not None:  # OAuth mode: each person connects their own imini key
+        register_key_tool(server)
+        for path, methods, handler in routes(KeyPage(lambda: health.app)):
+            server.custom_route(path, methods=methods)(handler)
 
     async def healthz(request: Request) -> JSONResponse:
         """200 while this server can serve: its task store answers (503 when it does not)."""
@@ -100,7 +110,7 @@ def request_state_security(settings: Settings) -> RequestStateSecurity | None:
 
 async def task_resource(task_id: str, ctx: Context) -> str:
     with tool_errors():
-        owner = account_of(ctx).owner
+        owner = (await account_of(ctx)).owner
     record = await state_of(ctx).service.task_record(owner, task_id)
     if record is None:
         raise ResourceNotFoundError(f"No journalled task {task_id!r}")

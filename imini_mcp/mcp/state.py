@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from imini_mcp.app import Account, BackgroundJobs, VideoService
+from imini_mcp.app import Account, BackgroundJobs, KeyVault, VideoService
 from imini_mcp.imini import RetryPolicy
 from imini_mcp.request import ImageResolver
 from imini_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from imini_mcp.mcp.oauth import ResourceServer
 
 
 @dataclass
@@ -25,6 +28,8 @@ class AppState:
     base_url: str
     retry: RetryPolicy | None
     resolve_image: ImageResolver
+    oauth: ResourceServer | None = None  # OAuth mode: the issuer and the token verifier
+    vault: KeyVault | None = None  # OAuth mode: each person's imini key, the key page's entries
 
 
 def app_state(lifespan_context: Any) -> AppState:

@@ -12,6 +12,7 @@ from imini_mcp.store.database_url import DatabaseUnavailable, redact_url
 from imini_mcp.store.journal_copy import CopyConflict, CopyReport, copy_journal
 from imini_mcp.store.opening import open_store, store_location
 from imini_mcp.store.outage import is_outage
+from imini_mcp.store.secrets import SecretStore
 from imini_mcp.store.sqlite import SqliteTaskStore
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "DatabaseUnavailable",
     "IdempotencyConflict",
     "PollLease",
+    "SecretStore",
     "SqliteTaskStore",
     "TaskRecord",
     "TaskState",

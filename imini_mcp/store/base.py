@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from imini_mcp.imini import TERMINAL_STATUSES
 from imini_mcp.store.coordination import Coordination
+from imini_mcp.store.secrets import SecretStore
 
 __all__ = ["TASK_STATES", "IdempotencyConflict", "TaskRecord", "TaskState", "TaskStore"]
 
@@ -64,7 +65,7 @@ class IdempotencyConflict(Exception):
 
 
 @runtime_checkable
-class TaskStore(Coordination, Protocol):
+class TaskStore(Coordination, SecretStore, Protocol):
     """The durable record of every submitted task: what each implementation must guarantee.
 
     - Synchronous and thread-safe (the async app calls it from worker threads); several processes may
@@ -80,6 +81,7 @@ class TaskStore(Coordination, Protocol):
     - Records are returned as fresh immutable snapshots; ``body`` and ``options`` read back equal to
       what was written, dict key order included (``body`` is exactly what was sent upstream).
     - One poller per task across processes, and waking waiters on changes: `Coordination` (coordination.py).
+    - Sealed keys and single-use entries for OAuth mode: `SecretStore` (secrets.py).
     """
 
     def begin_submit(

@@ -33,6 +33,7 @@ from imini_mcp.store.postgres_schema import (
     WITH_OPTION,
     record,
 )
+from imini_mcp.store.postgres_secrets import PostgresSecrets
 from imini_mcp.store.sqlite_schema import dumps, envelope
 
 __all__ = ["PostgresTaskStore"]
@@ -43,7 +44,7 @@ DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 Row = dict[str, Any]
 
 
-class PostgresTaskStore(PostgresCoordination):
+class PostgresTaskStore(PostgresCoordination, PostgresSecrets):
     """The task journal in a PostgreSQL database; the schema is created or migrated on open.
 
     Args:

@@ -83,6 +83,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                NEW.options::text, NEW.poller))
         EXECUTE FUNCTION tasks_notify()""",
     ),
+    (
+        # OAuth mode (secrets.py): each person's sealed imini key, and the key page's single-use entries.
+        "CREATE TABLE imini_keys (owner text PRIMARY KEY, sealed text NOT NULL, updated_at double precision NOT NULL)",
+        "CREATE TABLE pending (kind text NOT NULL, ref text NOT NULL, sealed text NOT NULL,"
+        " expires_at double precision NOT NULL, used_at double precision, PRIMARY KEY (kind, ref))",
+    ),
 )
 
 # Every column a TaskRecord holds (not the lease), in the order of the table.

@@ -29,13 +29,14 @@ from imini_mcp.store.sqlite_schema import (
     envelope,
     record,
 )
+from imini_mcp.store.sqlite_secrets import SqliteSecrets
 
 __all__ = ["SqliteTaskStore"]
 
 DEFAULT_BUSY_TIMEOUT: Final = 30.0  # seconds a write waits for another process before "database is locked"
 
 
-class SqliteTaskStore(SqliteCoordination):
+class SqliteTaskStore(SqliteCoordination, SqliteSecrets):
     """The task journal stored in one SQLite file (poll leases and the watcher: sqlite_coordination.py).
 
     Args:

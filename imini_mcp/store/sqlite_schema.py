@@ -78,6 +78,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE tasks ADD COLUMN lease_until REAL",
         "CREATE INDEX tasks_poller ON tasks (poller) WHERE poller IS NOT NULL",
     ),
+    (
+        # OAuth mode (secrets.py): each person's sealed imini key, and the key page's single-use entries.
+        "CREATE TABLE imini_keys (owner TEXT PRIMARY KEY, sealed TEXT NOT NULL, updated_at REAL NOT NULL)",
+        "CREATE TABLE pending (kind TEXT NOT NULL, ref TEXT NOT NULL, sealed TEXT NOT NULL,"
+        " expires_at REAL NOT NULL, used_at REAL, PRIMARY KEY (kind, ref))",
+    ),
 )
 
 

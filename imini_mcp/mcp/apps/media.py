@@ -53,7 +53,7 @@ async def task_cover(task_id: str, n: str, ctx: Context) -> bytes:
 
 async def _local_copy(ctx: Context, task_id: str, n: str, field: str) -> bytes:
     with tool_errors():
-        owner = account_of(ctx).owner
+        owner = (await account_of(ctx)).owner
     state = state_of(ctx)
     record = await state.service.task_record(owner, task_id)
     index = int(n) - 1 if n.isdigit() else -1

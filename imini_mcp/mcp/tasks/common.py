@@ -24,7 +24,7 @@ from pydantic import ConfigDict, Field
 
 from imini_mcp.app import Account, GenerateVideoResult, Job
 from imini_mcp.imini import IminiError
-from imini_mcp.mcp.accounts import account_for_headers
+from imini_mcp.mcp.accounts import account_for_request
 from imini_mcp.mcp.results import render_generate, tool_result
 from imini_mcp.mcp.state import AppState, app_state
 from imini_mcp.mcp.tools.generate_video import NAME as TASK_TOOL
@@ -158,9 +158,9 @@ def expired(meta: Mapping[str, Any], now: float) -> bool:
 # Operations
 
 
-def account(ctx: ServerRequestContext[Any, Any]) -> Account:
+async def account(ctx: ServerRequestContext[Any, Any]) -> Account:
     try:
-        return account_for_headers(state(ctx), headers(ctx))
+        return await account_for_request(state(ctx), headers(ctx))
     except IminiError as exc:
         raise MCPError(INVALID_PARAMS, str(exc)) from exc
 
@@ -171,7 +171,7 @@ def view_of(ctx: ServerRequestContext[Any, Any], job: Job) -> McpTask:
 
 async def load(ctx: ServerRequestContext[Any, Any], task_id: str) -> tuple[McpTask, Account]:
     """The caller's MCP task, or -32602 (unknown to this user, not an MCP task, or past its TTL)."""
-    who = account(ctx)
+    who = await account(ctx)
     job = await state(ctx).jobs.load(who, task_id)
     if job is None:
         raise MCPError(INVALID_PARAMS, f"Unknown task {task_id!r}")
@@ -233,7 +233,7 @@ async def create(
         }
 
     try:
-        job = await app.jobs.submit(args, account(ctx), meta)
+        job = await app.jobs.submit(args, await account(ctx), meta)
     except IminiError as exc:
         return exc
     return view_of(ctx, job)

@@ -67,6 +67,8 @@ class TasksExtension(Extension):
         wants = bool(declared and declared.extensions and EXTENSION_ID in declared.extensions)
         if not (is_modern(ctx) and wants and params.name == TASK_TOOL) or arguments.get("dry_run") is True:
             return await call_next(ctx)  # a plain call: the tool runs (and waits with progress) as usual
+        if not (await account(ctx)).client.has_key:  # OAuth mode, no key yet: the tool asks the person for it
+            return await call_next(ctx)
         created = await create(ctx, arguments, None)
         if isinstance(created, InvalidArguments):
             return await call_next(ctx)  # the tool itself answers with every problem
@@ -113,7 +115,7 @@ class TasksExtension(Extension):
         return {}
 
     async def _result(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
-        jobs, owner = state(ctx).jobs, account(ctx).owner
+        jobs, owner = state(ctx).jobs, (await account(ctx)).owner
         while True:  # blocks until the task ends (2025-11-25 tasks/result), whichever server follows it
             changed = jobs.changed(owner, params.task_id)  # armed before the read: no change is missed
             view, who = await load(ctx, params.task_id)
@@ -133,7 +135,7 @@ class TasksExtension(Extension):
             before = int(params.cursor) if params.cursor else None
         except ValueError:
             raise MCPError(INVALID_PARAMS, f"Bad cursor {params.cursor!r}") from None
-        jobs = await state(ctx).jobs.page(account(ctx), before=before, limit=LIST_PAGE + 1)
+        jobs = await state(ctx).jobs.page(await account(ctx), before=before, limit=LIST_PAGE + 1)
         now = time.time()
         page, more = jobs[:LIST_PAGE], len(jobs) > LIST_PAGE
         wire: dict[str, Any] = {"tasks": [view_of(ctx, j).legacy() for j in page if not expired(j.meta, now)]}

@@ -9,11 +9,13 @@ import anyio
 from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
+from mcp_types import InputRequiredResult
 
 from imini_mcp.app import GenerateVideoResult
 from imini_mcp.mcp.apps import VIEW_META
 from imini_mcp.mcp.context import account_of, progress_of, state_of
 from imini_mcp.mcp.errors import tool_errors
+from imini_mcp.mcp.oauth.connect import with_key
 from imini_mcp.mcp.results import render_generate, tool_result
 from imini_mcp.mcp.state import AppState
 from imini_mcp.mcp.tooling import SelfValidatingTool
@@ -45,7 +47,12 @@ async def generate_video(
     state = state_of(ctx)
     with tool_errors():
         args = await validated(state, arguments)
-        account = None if args.dry_run else account_of(ctx)  # a dry run needs no key
+        account = None if args.dry_run else await account_of(ctx)  # a dry run needs no key
+        if account is not None and state.settings.oauth_mode():  # the person's own key, asked for if none
+            paying = await with_key(ctx, state, account)
+            if isinstance(paying, InputRequiredResult):  # 2026-07-28: the SDK passes it through as it is
+                return paying  # type: ignore[return-value]  # (the annotation stays: it derives the schema)
+            account = paying
         result = await state.service.generate(args, account, progress=progress_of(ctx))
     return tool_result(result, render_generate(result), result.task, links=not client_supports_apps(ctx))
 

@@ -26,7 +26,7 @@ async def get_task(arguments: dict[str, Any], ctx: Context) -> Annotated[CallToo
         args = check_arguments(GetTaskArguments, arguments)
         view = await state.service.get_task(
             args.task_id,
-            account_of(ctx),
+            await account_of(ctx),
             wait_seconds=args.wait_seconds,
             progress=progress_of(ctx),
             output=args.output,

@@ -25,7 +25,7 @@ async def list_tasks(arguments: dict[str, Any], ctx: Context) -> Annotated[CallT
         args = check_arguments(ListTasksArguments, arguments)
         since = cast("datetime | None", args.since)  # published as text; its validator made it a datetime
         listing = await state.service.list_tasks(
-            account_of(ctx), status=args.status, since=since, limit=args.limit
+            await account_of(ctx), status=args.status, since=since, limit=args.limit
         )
     return tool_result(listing, render_task_list(listing))
 
