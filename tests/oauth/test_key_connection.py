@@ -197,3 +197,22 @@ async def test_a_task_capable_client_is_asked_for_the_key_too(oauth_server: Any)
     assert not first.is_error, first.content
     assert not second.is_error
     assert len(tasks.handles) == 2
+
+
+async def test_after_removing_the_key_a_read_that_needs_imini_says_how_to_connect(oauth_server: Any) -> None:
+    async with oauth_server(api_key=None) as served:
+        alice = Connector(served, "alice", key=ALICE)
+        try:
+            async with alice.session(served, "legacy", elicitation_callback=alice.elicitation) as client:
+                submitted = await client.call_tool("generate_video", PROMPT)
+                await client.call_tool("imini_key", {"action": "remove"})
+                task_id = submitted.structured_content["task"]["task_id"]
+                read = await client.call_tool("get_task", {"task_id": task_id})
+                listed = await client.call_tool("list_tasks", {})  # the journal needs no key
+        finally:
+            await alice.aclose()
+    assert read.is_error
+    assert "No imini API key is connected for you yet" in read.content[0].text
+    assert "imini_key" in read.content[0].text
+    assert "IMINI_API_KEY" not in read.content[0].text
+    assert [t["task_id"] for t in listed.structured_content["tasks"]] == [task_id]
