@@ -10,6 +10,7 @@ jittered backoff (stamina).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -49,11 +50,13 @@ class IminiClient:
         base_url: str,
         api_key: str | None,
         policy: RetryPolicy | None = None,
+        no_key: Callable[[], ConfigurationError] | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.policy = policy or RetryPolicy()
+        self._no_key = no_key  # what a call without a key raises, when not the single-user advice
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -109,6 +112,8 @@ class IminiClient:
         self._headers()
 
     def _headers(self) -> dict[str, str]:
+        if not self._api_key and self._no_key is not None:
+            raise self._no_key()
         if not self._api_key:
             raise ConfigurationError(
                 "No imini API key is configured",

@@ -21,6 +21,15 @@ from imini_mcp.mcp.state import AppState
 USER_KEY_HEADER = "x-imini-api-key"
 
 
+def no_key() -> ConfigurationError:
+    """OAuth mode: what a call that needs imini says to a person with no key connected."""
+    return ConfigurationError(
+        "No imini API key is connected for you yet",
+        next_step='Call imini_key with {"action": "connect"} and open the page it gives to connect your imini '
+        "key (generate_video asks for it by itself), then try again.",
+    )
+
+
 def owner_for_key(api_key: str) -> str:
     """The store partition of one imini key: a hash, so the key itself is never stored."""
     return "user:" + hashlib.sha256(b"imini-mcp owner\0" + api_key.encode()).hexdigest()[:32]
@@ -51,6 +60,9 @@ async def oauth_account(state: AppState) -> Account:
             next_step="Reconnect the connector so that it signs you in again.",
         )
     owner, client = token_owner(token), state.account.client  # the server's shared key, if it has one
-    if state.vault is not None and (key := await state.vault.key_for(owner)) is not None:
-        client = IminiClient(state.http, base_url=state.base_url, api_key=key, policy=state.retry)
+    key = await state.vault.key_for(owner) if state.vault is not None else None
+    if key is not None or not client.has_key:
+        client = IminiClient(
+            state.http, base_url=state.base_url, api_key=key, policy=state.retry, no_key=no_key
+        )
     return Account(owner=owner, client=client, journal_only=True)

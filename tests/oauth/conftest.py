@@ -3,6 +3,7 @@ key, and imini-mcp in OAuth mode (`oauth_server(**settings)` → its base URL)."
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -52,8 +53,10 @@ class Served:
 @pytest.fixture
 def oauth_server(auth_server: AuthServer, upstream: Upstream, tmp_path: Path) -> Callable[..., Any]:
     @asynccontextmanager
-    async def start(issuer: AuthServer | None = None, **overrides: Any) -> AsyncIterator[Served]:
-        sock = bound_socket()
+    async def start(
+        issuer: AuthServer | None = None, sock: socket.socket | None = None, **overrides: Any
+    ) -> AsyncIterator[Served]:
+        sock = sock or bound_socket()  # given: its port was needed first (e.g. in a client's redirect URI)
         resource = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
         values: dict[str, Any] = {
             "api_key": FAKE_KEY,

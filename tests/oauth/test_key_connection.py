@@ -14,6 +14,7 @@ from imini_mcp.simulator import Fault
 from tests.conftest import PERSON_KEYS, SERVER_SECRET
 from tests.oauth.conftest import Served, Upstream
 from tests.oauth.connector import Connector, open_page, submit_key
+from tests.oauth.harness import authorization_server, bound_socket
 from tests.tasks_client import TasksClientExtension
 
 pytestmark = pytest.mark.anyio
@@ -197,3 +198,65 @@ async def test_a_task_capable_client_is_asked_for_the_key_too(oauth_server: Any)
     assert not first.is_error, first.content
     assert not second.is_error
     assert len(tasks.handles) == 2
+
+
+async def test_after_removing_the_key_a_read_that_needs_imini_says_how_to_connect(oauth_server: Any) -> None:
+    async with oauth_server(api_key=None) as served:
+        alice = Connector(served, "alice", key=ALICE)
+        try:
+            async with alice.session(served, "legacy", elicitation_callback=alice.elicitation) as client:
+                submitted = await client.call_tool("generate_video", PROMPT)
+                await client.call_tool("imini_key", {"action": "remove"})
+                task_id = submitted.structured_content["task"]["task_id"]
+                read = await client.call_tool("get_task", {"task_id": task_id})
+                listed = await client.call_tool("list_tasks", {})  # the journal needs no key
+        finally:
+            await alice.aclose()
+    assert read.is_error
+    assert "No imini API key is connected for you yet" in read.content[0].text
+    assert "imini_key" in read.content[0].text
+    assert "IMINI_API_KEY" not in read.content[0].text
+    assert [t["task_id"] for t in listed.structured_content["tasks"]] == [task_id]
+
+
+async def test_the_key_page_signs_in_with_a_configured_client(oauth_server: Any, tmp_path: Any) -> None:
+    """IMINI_OAUTH_CLIENT_ID / _SECRET instead of dynamic registration: the test AS's static client imini-web."""
+    sock = bound_socket()
+    callback = f"http://127.0.0.1:{sock.getsockname()[1]}/connect/callback"
+    with authorization_server(tmp_path, WEB_REDIRECTS=callback, WEB_SECRET="web-secret-for-tests") as issuer:
+        settings = {"oauth_client_id": "imini-web", "oauth_client_secret": "web-secret-for-tests"}
+        async with oauth_server(issuer=issuer, sock=sock, api_key=None, **settings) as served:
+            alice = Connector(served, "alice")
+            try:
+                async with alice.session(served, "auto") as client:
+                    url = await link_for(client)
+                    form = await open_page(alice.browser, url)
+                    stored = await submit_key(alice.browser, form, ALICE)
+                    status = (await client.call_tool("imini_key", {})).structured_content
+            finally:
+                await alice.aclose()
+    assert stored.status_code == 200
+    assert status["last_four"] == "1234"
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_on_postgresql_as_a_fleet_replica(oauth_server: Any, pg_url: str, mode: str) -> None:
+    """The key flow with the store in PostgreSQL (fleet mode): 2026-07-28 elicits; a stateless 2025-11-25
+    server cannot push a request to the client, so the link comes in the answer."""
+    async with oauth_server(api_key=None, database_url=pg_url) as served:
+        alice = Connector(served, "alice", key=ALICE)
+        try:
+            async with alice.session(served, mode, elicitation_callback=alice.elicitation) as client:
+                first = await client.call_tool("generate_video", PROMPT)
+                if mode == "legacy":
+                    text = first.content[0].text
+                    url = text[text.index("http") :].split()[0]
+                    await submit_key(alice.browser, await open_page(alice.browser, url), ALICE)
+                    first = await client.call_tool("generate_video", PROMPT)
+                status = (await client.call_tool("imini_key", {})).structured_content
+        finally:
+            await alice.aclose()
+    assert served.settings.fleet_mode()
+    assert not first.is_error, first.content
+    assert status["last_four"] == "1234"
+    assert len(alice.elicited) == (1 if mode == "auto" else 0)
