@@ -18,7 +18,7 @@ from typing import Any, Final
 import psycopg
 from psycopg.errors import UniqueViolation
 
-from imini_mcp.store.base import TASK_STATES, IdempotencyConflict, TaskRecord, TaskState
+from imini_mcp.store.base import IdempotencyConflict, TaskRecord, TaskState
 from imini_mcp.store.database_url import redact_url
 from imini_mcp.store.postgres_connection import connect, migrate, open_pool
 from imini_mcp.store.postgres_coordination import PostgresCoordination
@@ -35,6 +35,7 @@ from imini_mcp.store.postgres_schema import (
 )
 from imini_mcp.store.postgres_secrets import PostgresSecrets
 from imini_mcp.store.sqlite_schema import dumps, envelope
+from imini_mcp.store.task_filter import after_cursor, list_filter
 
 __all__ = ["PostgresTaskStore"]
 
@@ -327,29 +328,15 @@ class PostgresTaskStore(PostgresCoordination, PostgresSecrets):
         """The owner's tasks, newest first (submitted_at, then journal_id)."""
         if limit <= 0:
             return []
-        where = ["owner = %s"]
-        params: list[Any] = [owner]
-        if status is not None:
-            # State names never collide with imini's statuses, so one argument can mean either.
-            where.append("state = %s" if status in TASK_STATES else "status = %s")
-            params.append(status)
-        if since is not None:
-            where.append("submitted_at >= %s")
-            params.append(since)
-        if with_option is not None:
-            where.append(WITH_OPTION)
-            params.append(with_option)
+        where, params = list_filter(
+            owner, status=status, since=since, with_option=with_option, mark="%s", option_test=WITH_OPTION
+        )
         if before_journal_id is not None:
             cursor = self._query_one(
                 f"SELECT {COLUMNS} FROM tasks WHERE journal_id = %s AND owner = %s",
                 (before_journal_id, owner),
             )
-            if cursor is not None:  # continue after the cursor row in (submitted_at, journal_id) order
-                where.append("(submitted_at, journal_id) < (%s, %s)")
-                params += [cursor.submitted_at, before_journal_id]
-            else:  # not this owner's row: page by id alone, which reveals nothing about other owners
-                where.append("journal_id < %s")
-                params.append(before_journal_id)
+            after_cursor(where, params, before_journal_id, cursor.submitted_at if cursor else None, "%s")
         sql = f"SELECT {COLUMNS} FROM tasks WHERE {' AND '.join(where)} {ORDER_NEWEST} LIMIT %s"
         return self._query(sql, (*params, limit))
 

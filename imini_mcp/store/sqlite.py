@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from imini_mcp.imini import TERMINAL_STATUSES
-from imini_mcp.store.base import TASK_STATES, IdempotencyConflict, TaskRecord, TaskState
+from imini_mcp.store.base import IdempotencyConflict, TaskRecord, TaskState
 from imini_mcp.store.sqlite_connection import immediate, open_connection
 from imini_mcp.store.sqlite_coordination import SqliteCoordination
 from imini_mcp.store.sqlite_schema import (
@@ -30,6 +30,7 @@ from imini_mcp.store.sqlite_schema import (
     record,
 )
 from imini_mcp.store.sqlite_secrets import SqliteSecrets
+from imini_mcp.store.task_filter import after_cursor, list_filter
 
 __all__ = ["SqliteTaskStore"]
 
@@ -337,33 +338,21 @@ class SqliteTaskStore(SqliteCoordination, SqliteSecrets):
         """The owner's tasks, newest first (submitted_at, then journal_id); one index per filter shape."""
         if limit <= 0:
             return []
-        where = ["owner = ?"]
-        params: list[Any] = [owner]
-        if status is not None:
-            # State names never collide with imini's statuses, so one argument can mean either.
-            where.append("state = ?" if status in TASK_STATES else "status = ?")
-            params.append(status)
-        if since is not None:
-            where.append("submitted_at >= ?")
-            params.append(since)
-        if with_option is not None:
-            where.append("json_extract(options, '$.' || ?) IS NOT NULL")
-            params.append(with_option)
+        where, params = list_filter(
+            owner,
+            status=status,
+            since=since,
+            with_option=with_option,
+            mark="?",
+            option_test="json_extract(options, '$.' || ?) IS NOT NULL",
+        )
         with self._lock:
             if before_journal_id is not None:
                 cursor_row = self._conn.execute(
                     "SELECT submitted_at FROM tasks WHERE journal_id = ? AND owner = ?",
                     (before_journal_id, owner),
                 ).fetchone()
-                if cursor_row is not None:
-                    # Continue after the cursor row in (submitted_at, journal_id) order; a row-value
-                    # comparison lets SQLite seek in the index instead of re-reading earlier pages.
-                    where.append("(submitted_at, journal_id) < (?, ?)")
-                    params += [cursor_row[0], before_journal_id]
-                else:
-                    # Not this owner's row: page by id alone, which reveals nothing about other owners.
-                    where.append("journal_id < ?")
-                    params.append(before_journal_id)
+                after_cursor(where, params, before_journal_id, cursor_row[0] if cursor_row else None, "?")
             sql = f"SELECT * FROM tasks WHERE {' AND '.join(where)} {ORDER_NEWEST} LIMIT ?"
             rows = self._conn.execute(sql, (*params, limit)).fetchall()
         return [record(row) for row in rows]
